@@ -1,0 +1,45 @@
+# The two commands of the README's quick start are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO ?= demo
+DEMO_HOUSEHOLDS ?= 3000
+DEMO_START ?= 2026-03-01
+DEMO_END ?= 2026-03-07
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast check format lint typecheck clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed ## create .venv and install the project with its test tools
+
+demo: setup ## generate a demo district and run the daily job on every date of it
+	rm -rf $(DEMO)
+	$(BIN)/python -m pipeline demo --inbox $(DEMO)/inbox --home $(DEMO)/home \
+		--households $(DEMO_HOUSEHOLDS) --start $(DEMO_START) --end $(DEMO_END)
+	$(BIN)/python -m pipeline run --inbox $(DEMO)/inbox --home $(DEMO)/home \
+		--date $(DEMO_START) --until $(DEMO_END)
+	@echo "outbox: $(DEMO)/home/outbox/"
+
+test: setup ## run the whole test suite (services: PostgreSQL and MariaDB on 127.0.0.1)
+	$(BIN)/python -m pytest
+
+check: setup ## format check, lint and type check
+	$(BIN)/ruff format --check pipeline dags tests
+	$(BIN)/ruff check pipeline dags tests
+	$(BIN)/mypy
+
+format: setup ## format the code
+	$(BIN)/ruff format pipeline dags tests
+	$(BIN)/ruff check --fix pipeline dags tests
+
+clean: ## remove the demo and caches
+	rm -rf $(DEMO) .pytest_cache .ruff_cache .mypy_cache

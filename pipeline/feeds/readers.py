@@ -1,0 +1,243 @@
+"""Readers: a delivery as it arrived, as a table of data rows with their row numbers.
+
+Readers never judge values; they find the header, map it to the registry's
+fields, drop what is not data (blank rows, trailing 合计 and signature rows)
+and number the data rows from 1, the way the ``.ok`` marker counts them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.feeds.registry import FeedSpec
+from pipeline.validation.normalize import header_key, header_keys
+
+UTF8_FAMILY = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
+CHINESE_FAMILY = ("gbk", "gb18030")
+
+
+class ReadError(ValueError):
+    """A delivery that cannot be read at all; it is rejected with this reason (Chinese)."""
+
+
+@dataclass
+class RawTable:
+    """Data rows as they arrived: one column per registry field, values untouched."""
+
+    values: pd.DataFrame
+    # The row as it arrived, headers as the sender wrote them: kept for the quarantine.
+    original: pd.DataFrame
+    # How each quarantined row is named in quarantine.csv: data row number, or a key.
+    row_labels: pd.Series
+    encoding_read: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def raw_json(self, index: pd.Index) -> list[str]:
+        """The rows at ``index`` as JSON objects keyed by the sender's headers."""
+        rows = self.original.loc[index]
+        return [
+            json.dumps({key: _jsonable(value) for key, value in row.items()}, ensure_ascii=False)
+            for _, row in rows.iterrows()
+        ]
+
+
+def _jsonable(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def decode(data: bytes, declared: str) -> tuple[str, str]:
+    """Text of a CSV file and the encoding it really had.
+
+    Valid UTF-8 is a strong signal (GBK text almost never is), so it is tried
+    first whatever was declared; then GBK and GB18030 in declared order.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = [declared] if declared not in UTF8_FAMILY else []
+    candidates += [encoding for encoding in CHINESE_FAMILY if encoding not in candidates]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码")
+
+
+def encoding_note(declared: str, actual: str, text: str) -> str | None:
+    """A note for the manifest when the file was not in its declared encoding."""
+    if declared in UTF8_FAMILY and actual in UTF8_FAMILY:
+        return None
+    if text.isascii():
+        return None
+    if declared == "gb18030" and actual == "gbk":
+        return None  # GBK is a subset of GB18030
+    if declared == actual:
+        return None
+    return f"文件编码与约定不符：约定 {declared.upper()}，实际按 {actual.upper()} 读取"
+
+
+def _map_headers(spec: FeedSpec, headers: Sequence[object]) -> tuple[dict[int, str], list[str]]:
+    """Position of each registry field in the header row; unknown headers for the notes."""
+    wanted: dict[str, str] = {}
+    for column in spec.columns:
+        for name in (column.name, *column.aliases):
+            wanted[header_key(name)] = column.field
+    positions: dict[int, str] = {}
+    unknown = []
+    for position, header in enumerate(headers):
+        if header is None or not str(header).strip():
+            continue
+        found = next((wanted[key] for key in header_keys(header) if key in wanted), None)
+        if found is None or found in positions.values():
+            unknown.append(str(header).strip())
+        else:
+            positions[position] = found
+    missing = [column for column in spec.columns if column.field not in positions.values()]
+    missing_required = [column.name for column in missing if column.required]
+    if missing_required:
+        raise ReadError(f"表头缺少必需的列：{'、'.join(missing_required)}")
+    return positions, unknown
+
+
+def _is_blank(cells: Sequence[object]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _is_footer(cells: Sequence[object], patterns: Sequence[re.Pattern[str]]) -> bool:
+    first = next((cell for cell in cells if cell is not None and str(cell).strip()), None)
+    if first is None:
+        return False
+    text = header_key(first)
+    return any(pattern.search(text) for pattern in patterns)
+
+
+def _table_from_rows(spec: FeedSpec, header: Sequence[object], rows: list[list[Any]]) -> RawTable:
+    positions, unknown = _map_headers(spec, header)
+    patterns = [re.compile(pattern) for pattern in spec.footer_patterns]
+    rows = [row for row in rows if not _is_blank(row)]
+    # Summary and signature lines close the sheet; only trailing ones are not data.
+    while rows and _is_footer(rows[-1], patterns):
+        rows.pop()
+    width = len(header)
+    rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
+    original_headers = [
+        str(cell).strip() if cell is not None else f"列{i + 1}" for i, cell in enumerate(header)
+    ]
+    index = pd.RangeIndex(1, len(rows) + 1, name="row")
+    original = pd.DataFrame(rows, columns=pd.Index(original_headers), index=index, dtype="object")
+    original.columns = _unique(original_headers)
+    values = pd.DataFrame(index=index)
+    for position, field_name in positions.items():
+        values[field_name] = original.iloc[:, position].astype("object")
+    for column in spec.columns:
+        if column.field not in values:
+            values[column.field] = pd.Series(pd.NA, index=index, dtype="object")
+    values = values[[column.field for column in spec.columns]]
+    notes = [f"表头中有合同外的列，已忽略：{'、'.join(unknown)}"] if unknown else []
+    labels = pd.Series(index.astype(str), index=index)
+    return RawTable(values=values, original=original, row_labels=labels, notes=notes)
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for header in headers:
+        count = seen.get(header, 0)
+        seen[header] = count + 1
+        result.append(header if count == 0 else f"{header}#{count + 1}")
+    return result
+
+
+def read_csv(spec: FeedSpec, path: Path) -> RawTable:
+    """A CSV delivery in its declared encoding, or in the one it really has."""
+    assert spec.encoding is not None
+    data = path.read_bytes()
+    text, actual = decode(data, spec.encoding)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ReadError(f"CSV 格式错误：{error}") from error
+    while records and _is_blank(records[0]):
+        records.pop(0)
+    if not records:
+        raise ReadError("文件为空，没有表头")
+    header, body = records[0], records[1:]
+    too_long = next(
+        (
+            number
+            for number, row in enumerate(body, 2)
+            if len(row) > len(header) and not _is_blank(row[len(header) :])
+        ),
+        None,
+    )
+    if too_long is not None:
+        raise ReadError(f"第{too_long}行的字段数多于表头")
+    table = _table_from_rows(spec, header, [list(row) for row in body])
+    table.encoding_read = actual
+    note = encoding_note(spec.encoding, actual, text)
+    if note:
+        table.notes.insert(0, note)
+    return table
+
+
+def read_xlsx(spec: FeedSpec, path: Path) -> RawTable:
+    """The registry's sheet of an XLSX delivery; other sheets (说明) are ignored."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as error:
+        raise ReadError(f"无法打开 XLSX 文件：{type(error).__name__}") from error
+    assert spec.sheet is not None
+    names = {header_key(name): name for name in workbook.sheet_names}
+    sheet_name = names.get(header_key(spec.sheet))
+    if sheet_name is None:
+        raise ReadError(f"找不到工作表“{spec.sheet}”（现有：{'、'.join(workbook.sheet_names)}）")
+    cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    rows = [[None if cell == "" else cell for cell in row] for row in cells]
+    while rows and _is_blank(rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise ReadError(f"工作表“{spec.sheet}”为空，没有表头")
+    return _table_from_rows(spec, rows[0], rows[1:])
+
+
+def read_file(spec: FeedSpec, path: Path) -> RawTable:
+    if spec.format == "csv":
+        return read_csv(spec, path)
+    if spec.format == "xlsx":
+        return read_xlsx(spec, path)
+    raise ValueError(f"{spec.feed} is not a file feed")
+
+
+def table_from_query(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:
+    """Rows read from a database view, labelled by their key (the view has no row numbers)."""
+    table = _table_from_rows(spec, list(frame.columns), frame.astype("object").values.tolist())
+    key_field = spec.key[0]
+    labels = table.values[key_field].map(lambda value: "" if value is None else str(value).strip())
+    table.row_labels = labels
+    return table

@@ -1,0 +1,313 @@
+"""Ingest one feed for a business date: find its deliveries, check them, read,
+normalise and validate the new ones, and stage the result as Parquet.
+
+This step never touches the warehouse's write lock: every feed writes only its
+own folder under ``HOME/staging/<feed>/`` and its plan under
+``HOME/runs/<date>/feeds/<feed>.json``, so feeds ingest in parallel processes.
+A staged delivery is keyed by its content digest and the version of its
+contract, so reading it again is skipped; whether it was *loaded* is the
+warehouse's business (``warehouse/load.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.feeds import inbox as inbox_protocol
+from pipeline.feeds import sql_source
+from pipeline.feeds.readers import RawTable, ReadError, read_file, table_from_query
+from pipeline.feeds.registry import FeedSpec
+from pipeline.outbox import atomic_write_text
+from pipeline.settings import Settings
+from pipeline.validation import expectations
+from pipeline.validation.contract import apply_contract, duplicate_reasons
+
+log = logging.getLogger(__name__)
+
+# Bump when reading or validation changes in a way that changes staged rows.
+STAGING_VERSION = "1"
+
+
+@dataclass
+class DeliveryResult:
+    """What ingest found for one delivery; becomes a manifest entry."""
+
+    feed: str
+    file: str
+    date: str
+    status: str  # staged | incomplete | rejected (the warehouse turns staged into loaded/unchanged)
+    reason: str = ""
+    sha256: str = ""
+    marker_rows: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    # Data rows of a delivery rejected whole: not read into the warehouse, not quarantined.
+    rows_rejected: int = 0
+    encoding: str | None = None
+    staged: str | None = None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FeedPlan:
+    feed: str
+    business_date: str
+    deliveries: list[DeliveryResult]
+    # Set when the feed could not be looked at, e.g. a database that is not configured.
+    unavailable: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> FeedPlan:
+        document = json.loads(text)
+        deliveries = [DeliveryResult(**item) for item in document.pop("deliveries")]
+        return cls(deliveries=deliveries, **document)
+
+
+def contract_version(spec: FeedSpec) -> str:
+    """Digest of everything that decides staged rows: the feed file, its suite, the code."""
+    digest = hashlib.sha256(STAGING_VERSION.encode())
+    digest.update(spec.model_dump_json().encode())
+    digest.update(spec.suite_path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def plan_path(settings: Settings, spec: FeedSpec, business_date: date) -> Path:
+    return settings.home.run_dir(business_date) / "feeds" / f"{spec.feed}.json"
+
+
+def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path:
+    """Ingest one feed for ``business_date``; returns the path of its plan."""
+    if spec.is_file_feed:
+        plan = _ingest_files(spec, settings, business_date)
+    else:
+        plan = _ingest_sql(spec, settings, business_date)
+    path = plan_path(settings, spec, business_date)
+    atomic_write_text(path, plan.to_json())
+    return path
+
+
+def _ingest_files(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
+    results = []
+    for delivery in inbox_protocol.find_deliveries(settings.inbox, spec, business_date):
+        results.append(_ingest_file(spec, settings, delivery, business_date))
+    return FeedPlan(spec.feed, business_date.isoformat(), results)
+
+
+def _ingest_file(
+    spec: FeedSpec, settings: Settings, delivery: inbox_protocol.Delivery, business_date: date
+) -> DeliveryResult:
+    result = DeliveryResult(
+        feed=spec.feed, file=delivery.path.name, date=delivery.business_date.isoformat(), status=""
+    )
+    if not delivery.is_complete:
+        result.status, result.reason = (
+            "incomplete",
+            "数据文件已到，但缺少 .ok 标记（可能仍在写入），本次未读取",
+        )
+        return result
+    try:
+        marker = inbox_protocol.read_marker(delivery.marker_path)
+    except inbox_protocol.MarkerError as error:
+        result.status, result.reason = "rejected", str(error)
+        return result
+    result.marker_rows = marker.rows
+    result.sha256 = inbox_protocol.sha256_of(delivery.path)
+    if result.sha256 != marker.sha256:
+        result.status = "rejected"
+        result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
+        return result
+    staged = (
+        settings.home.staging
+        / spec.feed
+        / f"{delivery.business_date:%Y%m%d}_{result.sha256[:16]}_{contract_version(spec)}"
+    )
+    cached = _cached(staged)
+    if cached is not None:
+        return _with_marker_check(cached, marker.rows)
+    started = time.perf_counter()
+    try:
+        table = read_file(spec, delivery.path)
+    except ReadError as error:
+        result.status, result.reason = "rejected", f"无法读取：{error}"
+        return result
+    result.timings["read_s"] = round(time.perf_counter() - started, 3)
+    if len(table) != marker.rows:
+        result.status, result.rows_rejected = "rejected", len(table)
+        result.reason = f"数据行数 {len(table)} 与 .ok 标记 rows={marker.rows} 不符，整批拒收"
+        return result
+    _stage(spec, table, result, staged, today=delivery.business_date)
+    return result
+
+
+def _with_marker_check(cached: DeliveryResult, marker_rows: int) -> DeliveryResult:
+    # The digest matched, so the file is the one staged; its row count is known.
+    if cached.status == "staged" and cached.rows_read != marker_rows:
+        cached.status = "rejected"
+        cached.reason = f"数据行数 {cached.rows_read} 与 .ok 标记 rows={marker_rows} 不符，整批拒收"
+        cached.staged = None
+        cached.rows_rejected, cached.rows_read, cached.rows_loaded, cached.rows_quarantined = (
+            cached.rows_read,
+            0,
+            0,
+            0,
+        )
+    cached.marker_rows = marker_rows
+    return cached
+
+
+def _cached(staged: Path) -> DeliveryResult | None:
+    summary = staged / "result.json"
+    if not summary.is_file():
+        return None
+    document = json.loads(summary.read_text(encoding="utf-8"))
+    return DeliveryResult(**document)
+
+
+def _stage(
+    spec: FeedSpec,
+    table: RawTable,
+    result: DeliveryResult,
+    staged: Path,
+    *,
+    today: date,
+) -> None:
+    """Validate the rows read and write the staged delivery whole or not at all."""
+    started = time.perf_counter()
+    contract = apply_contract(spec, table.values, today=today)
+    outcome = expectations.validate(spec.suite_path, contract.frame)
+    reasons = _join(contract.reasons, outcome.row_reasons)
+    clean = reasons == ""
+    duplicates = duplicate_reasons(
+        spec, contract.frame[clean], table.row_labels, numbered=spec.is_file_feed
+    )
+    reasons.loc[duplicates[duplicates != ""].index] = duplicates[duplicates != ""]
+    result.timings["validate_s"] = round(time.perf_counter() - started, 3)
+    result.encoding = table.encoding_read
+    result.notes = [*table.notes, *outcome.flags]
+    if outcome.rejected:
+        result.status, result.reason = "rejected", outcome.rejected
+        result.rows_rejected = len(table)
+    else:
+        result.status = "staged"
+        result.rows_read = len(table)
+        bad = reasons != ""
+        result.rows_quarantined = int(bad.sum())
+        result.rows_loaded = result.rows_read - result.rows_quarantined
+    started = time.perf_counter()
+    temporary = staged.with_name(staged.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    if result.status == "staged":
+        rows = contract.frame.loc[reasons == "", [column.field for column in spec.columns]].copy()
+        rows = _typed_for_parquet(spec, rows)
+        rows.insert(0, "source_row", _source_rows(spec, table, rows.index))
+        rows.insert(0, "source_file", result.file)
+        rows.to_parquet(temporary / "rows.parquet", index=False)
+        bad_index = reasons[reasons != ""].index
+        quarantine = pd.DataFrame(
+            {
+                "feed": spec.feed,
+                "file": result.file,
+                "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
+                "reason": reasons.loc[bad_index].to_numpy(),
+                "raw": table.raw_json(bad_index),
+            }
+        )
+        quarantine.to_parquet(temporary / "quarantine.parquet", index=False)
+        result.staged = str(staged)
+    result.timings["stage_s"] = round(time.perf_counter() - started, 3)
+    (temporary / "result.json").write_text(
+        json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
+    )
+    shutil.rmtree(staged, ignore_errors=True)
+    temporary.rename(staged)
+    log.info(
+        "%s %s: %s, read %d, loaded %d, quarantined %d",
+        spec.feed,
+        result.file,
+        result.status,
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_quarantined,
+    )
+
+
+def _source_rows(spec: FeedSpec, table: RawTable, index: pd.Index) -> pd.Series:
+    if spec.is_file_feed:
+        return pd.Series(index.to_numpy(), dtype="Int64")
+    return pd.Series(pd.NA, index=range(len(index)), dtype="Int64")
+
+
+def _typed_for_parquet(spec: FeedSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    for column in spec.columns:
+        values = rows[column.field]
+        if column.type == "date":
+            rows[column.field] = (
+                pd.to_datetime(values).dt.date.astype("object").where(values.notna(), None)
+            )
+        elif column.type in ("amount",):
+            rows[column.field] = values.astype("float64")
+        elif column.type == "integer":
+            rows[column.field] = values.astype("Int64")
+        else:
+            rows[column.field] = values.astype("string")
+    return rows.reset_index(drop=True)
+
+
+def _join(first: pd.Series, second: pd.Series) -> pd.Series:
+    both = first.str.cat(second, sep="；")
+    return both.str.strip("；")
+
+
+def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
+    assert spec.sql is not None
+    plan = FeedPlan(spec.feed, business_date.isoformat(), [])
+    url = settings.get(spec.sql.url_setting)
+    if not url:
+        plan.unavailable = (
+            f"未配置数据库连接 {spec.sql.url_setting}（HOME/config.yaml 或环境变量 "
+            f"PIPELINE_{spec.sql.url_setting.upper()}）"
+        )
+        return plan
+    from pipeline.warehouse.ledger import last_delivery_before
+
+    last = last_delivery_before(settings.home, spec.feed, business_date)
+    window = sql_source.window_for(spec, business_date, last)
+    started = time.perf_counter()
+    frame = sql_source.read_window(spec, str(url), window)
+    read_seconds = time.perf_counter() - started
+    result = DeliveryResult(
+        feed=spec.feed,
+        file=f"{spec.sql.view} {window.describe()}",
+        date=business_date.isoformat(),
+        status="",
+        sha256=sql_source.digest(frame),
+    )
+    result.timings["read_s"] = round(read_seconds, 3)
+    staged = (
+        settings.home.staging
+        / spec.feed
+        / f"{business_date:%Y%m%d}_{result.sha256[:16]}_{contract_version(spec)}"
+    )
+    cached = _cached(staged)
+    if cached is not None:
+        plan.deliveries.append(cached)
+        return plan
+    table = table_from_query(spec, frame)
+    _stage(spec, table, result, staged, today=business_date)
+    plan.deliveries.append(result)
+    return plan

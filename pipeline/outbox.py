@@ -1,0 +1,27 @@
+"""Files for users appear whole or not at all: written under a temporary name, then renamed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> str:
+    """Write ``data`` to ``path`` atomically; returns its SHA-256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if mode is not None:
+        temporary.chmod(mode)
+    os.replace(temporary, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write_text(
+    path: Path, text: str, *, encoding: str = "utf-8", mode: int | None = None
+) -> str:
+    return atomic_write_bytes(path, text.encode(encoding), mode=mode)

@@ -1,0 +1,301 @@
+"""Build the warehouse: load every staged delivery of a run in one transaction.
+
+This is the only step that writes the DuckDB file, and it does so in a single
+transaction: a run killed half-way leaves the warehouse as it was before, and
+the next run simply loads again. A delivery already in the ledger with the same
+digest is ``unchanged``; a new digest for a date replaces what that date's
+earlier delivery contributed (rows and quarantine alike).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.feeds.registry import FeedSpec
+from pipeline.ingest import DeliveryResult, FeedPlan
+from pipeline.paths import SQL_DIR, Home
+from pipeline.warehouse import statements
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadOutcome:
+    plans: dict[str, FeedPlan]
+
+
+def connect(home: Home) -> duckdb.DuckDBPyConnection:
+    home.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(home.warehouse))
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection, registry: dict[str, FeedSpec]) -> None:
+    connection.execute((SQL_DIR / "warehouse" / "schema.sql").read_text(encoding="utf-8"))
+    for spec in registry.values():
+        connection.execute(statements.create_staging_table_sql(spec))
+        existing = {
+            row[0]
+            for row in connection.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'staging' and table_name = $table",
+                {"table": "stg_" + spec.feed},
+            ).fetchall()
+        }
+        for name in statements.staging_columns(spec):
+            if name not in existing:
+                connection.execute(statements.add_column_sql(spec, name))
+        connection.execute(statements.current_view_sql(spec))
+
+
+def read_plans(
+    home: Home, business_date: date, registry: dict[str, FeedSpec]
+) -> dict[str, FeedPlan]:
+    """The plans the feed steps wrote for this run; a feed without one was not ingested."""
+    folder = home.run_dir(business_date) / "feeds"
+    plans = {}
+    for feed in registry:
+        path = folder / f"{feed}.json"
+        if path.is_file():
+            plans[feed] = FeedPlan.from_json(path.read_text(encoding="utf-8"))
+    return plans
+
+
+def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> LoadOutcome:
+    """Load what the feed steps staged for ``business_date``; marks each delivery
+    ``loaded`` or ``unchanged`` in the plans it returns."""
+    plans = read_plans(home, business_date, registry)
+    loaded_at = datetime.now().replace(microsecond=0)
+    connection = connect(home)
+    try:
+        ensure_schema(connection, registry)
+        connection.begin()
+        loaded: list[tuple[FeedSpec, DeliveryResult]] = []
+        for feed, plan in plans.items():
+            spec = registry[feed]
+            for delivery in plan.deliveries:
+                if delivery.status != "staged":
+                    continue
+                if _in_ledger(connection, delivery):
+                    _mark_unchanged(connection, delivery)
+                    continue
+                _load_delivery(connection, spec, delivery, business_date, loaded_at)
+                delivery.status = "loaded"
+                loaded.append((spec, delivery))
+        for spec, delivery in loaded:
+            _check_references(connection, spec, delivery, registry, business_date)
+        connection.commit()
+    finally:
+        # Closing without a commit rolls the whole run back.
+        connection.close()
+    return LoadOutcome(plans=plans)
+
+
+def _in_ledger(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> bool:
+    row = connection.execute(
+        "select sha256 from meta.deliveries where feed = $feed and delivery_date = $date",
+        {"feed": delivery.feed, "date": delivery.date},
+    ).fetchone()
+    return row is not None and row[0] == delivery.sha256
+
+
+def _mark_unchanged(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> None:
+    """Loaded by an earlier run: report the figures the ledger holds."""
+    row = connection.execute(
+        "select rows_read, rows_loaded, rows_quarantined from meta.deliveries "
+        "where feed = $feed and delivery_date = $date",
+        {"feed": delivery.feed, "date": delivery.date},
+    ).fetchone()
+    assert row is not None
+    delivery.status = "unchanged"
+    delivery.rows_read, delivery.rows_loaded, delivery.rows_quarantined = (
+        int(value) for value in row
+    )
+
+
+def _load_delivery(
+    connection: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    delivery: DeliveryResult,
+    business_date: date,
+    loaded_at: datetime,
+) -> None:
+    assert delivery.staged is not None
+    staged = Path(delivery.staged)
+    rows_path = str(staged / "rows.parquet")
+    quarantine_path = str(staged / "quarantine.parquet")
+    if spec.is_file_feed:
+        connection.execute(statements.delete_delivery_sql(spec), {"delivery_date": delivery.date})
+        connection.execute(
+            "delete from meta.quarantine where feed = $feed and delivery_date = $delivery_date",
+            {"feed": spec.feed, "delivery_date": delivery.date},
+        )
+    else:
+        # Rows read again replace their earlier copy; a row quarantined before and
+        # now readable (or quarantined again) leaves only its newest verdict.
+        connection.execute(statements.delete_merged_keys_sql(spec), {"rows_path": rows_path})
+        connection.execute(
+            (SQL_DIR / "warehouse" / "quarantine_forget_reread_keys.sql").read_text(
+                encoding="utf-8"
+            ),
+            {
+                "feed": spec.feed,
+                "rows_path": rows_path,
+                "quarantine_path": quarantine_path,
+                "key": spec.key[0],
+            },
+        )
+    connection.execute(
+        statements.insert_delivery_sql(spec),
+        {
+            "delivery_date": delivery.date,
+            "rows_path": rows_path,
+            "loaded_at": loaded_at,
+            "loaded_for_date": business_date,
+        },
+    )
+    connection.execute(
+        "insert into meta.quarantine by name "
+        "select *, $delivery_date::date as delivery_date, $loaded_for_date::date as loaded_for_date "
+        "from read_parquet($quarantine_path)",
+        {
+            "delivery_date": delivery.date,
+            "loaded_for_date": business_date,
+            "quarantine_path": quarantine_path,
+        },
+    )
+    connection.execute(
+        "insert or replace into meta.deliveries values "
+        "($feed, $delivery_date, $file, $sha256, $marker_rows, $rows_read, $rows_loaded, "
+        "$rows_quarantined, $encoding, $loaded_at, $loaded_for_date)",
+        {
+            "feed": spec.feed,
+            "delivery_date": delivery.date,
+            "file": delivery.file,
+            "sha256": delivery.sha256,
+            "marker_rows": delivery.marker_rows,
+            "rows_read": delivery.rows_read,
+            "rows_loaded": delivery.rows_loaded,
+            "rows_quarantined": delivery.rows_quarantined,
+            "encoding": delivery.encoding,
+            "loaded_at": loaded_at,
+            "loaded_for_date": business_date,
+        },
+    )
+    log.info("loaded %s %s (%d rows)", spec.feed, delivery.file, delivery.rows_loaded)
+
+
+def _check_references(
+    connection: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    delivery: DeliveryResult,
+    registry: dict[str, FeedSpec],
+    business_date: date,
+) -> None:
+    """Quarantine the rows of a just-loaded delivery that point at nothing in force."""
+    for reference in spec.references:
+        target = registry[reference.feed]
+        table = statements.staging_table(spec)
+        orphans = connection.execute(
+            f"select * from {table} where delivery_date = $delivery_date "
+            f"and {statements.quote(reference.field)} is not null "
+            f"and {statements.quote(reference.field)} not in "
+            f"(select {statements.quote(reference.target)} from {statements.current_view(target)} "
+            f"where {statements.quote(reference.target)} is not null)",
+            {"delivery_date": delivery.date},
+        ).df()
+        if orphans.empty:
+            continue
+        raw = [
+            json.dumps(
+                {column.name: _jsonable(row[column.field]) for column in spec.columns},
+                ensure_ascii=False,
+            )
+            for _, row in orphans.iterrows()
+        ]
+        quarantined = pd.DataFrame(
+            {
+                "feed": spec.feed,
+                "file": orphans["source_file"],
+                "row": orphans["source_row"].astype("string"),
+                "reason": reference.reason,
+                "raw": raw,
+                "delivery_date": pd.to_datetime(orphans["delivery_date"]).dt.date,
+                "loaded_for_date": business_date,
+            }
+        )
+        connection.register("orphans_quarantined", quarantined)
+        connection.execute("insert into meta.quarantine by name select * from orphans_quarantined")
+        connection.unregister("orphans_quarantined")
+        connection.execute(
+            f"delete from {table} where delivery_date = $delivery_date and source_row in "
+            f"(select unnest($rows::bigint[]))",
+            {
+                "delivery_date": delivery.date,
+                "rows": [int(value) for value in orphans["source_row"]],
+            },
+        )
+        count = len(orphans)
+        delivery.rows_loaded -= count
+        delivery.rows_quarantined += count
+        connection.execute(
+            "update meta.deliveries set rows_loaded = rows_loaded - $count, "
+            "rows_quarantined = rows_quarantined + $count "
+            "where feed = $feed and delivery_date = $delivery_date",
+            {"count": count, "feed": spec.feed, "delivery_date": delivery.date},
+        )
+
+
+def _jsonable(value: object) -> object:
+    if (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or value is pd.NA
+        or value is pd.NaT
+    ):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def record_run(home: Home, business_date: date, manifest: dict[str, object]) -> None:
+    connection = connect(home)
+    try:
+        connection.execute(
+            "insert or replace into meta.runs values ($business_date, $finished_at, $manifest)",
+            {
+                "business_date": business_date,
+                "finished_at": datetime.now().replace(microsecond=0),
+                "manifest": json.dumps(manifest, ensure_ascii=False),
+            },
+        )
+    finally:
+        connection.close()
+
+
+def quarantine_for(home: Home, business_date: date) -> pd.DataFrame:
+    """Every row quarantined from the deliveries that the runs of ``business_date`` loaded."""
+    connection = connect(home)
+    try:
+        return connection.execute(
+            (SQL_DIR / "warehouse" / "quarantine_for_date.sql").read_text(encoding="utf-8"),
+            {"business_date": business_date},
+        ).df()
+    finally:
+        connection.close()
+
+
+def loaded_feeds(connection: duckdb.DuckDBPyConnection) -> Iterable[tuple[str, date]]:
+    return connection.execute(
+        "select feed, max(delivery_date) from meta.deliveries group by feed"
+    ).fetchall()
