@@ -212,9 +212,11 @@ def _stage(
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     if result.status == "staged":
-        rows = contract.frame.loc[reasons == "", [column.field for column in spec.columns]].copy()
-        rows = _typed_for_parquet(spec, rows)
-        rows.insert(0, "source_row", _source_rows(spec, table, rows.index))
+        kept = reasons[reasons == ""].index
+        rows = _typed_for_parquet(
+            spec, contract.frame.loc[kept, [column.field for column in spec.columns]].copy()
+        )
+        rows.insert(0, "source_row", _source_rows(spec, kept))
         rows.insert(0, "source_file", result.file)
         rows.to_parquet(temporary / "rows.parquet", index=False)
         bad_index = reasons[reasons != ""].index
@@ -246,10 +248,11 @@ def _stage(
     )
 
 
-def _source_rows(spec: FeedSpec, table: RawTable, index: pd.Index) -> pd.Series:
+def _source_rows(spec: FeedSpec, kept: pd.Index) -> pd.Series:
+    """Data row numbers of the rows kept; a database view has none (its key is the lineage)."""
     if spec.is_file_feed:
-        return pd.Series(index.to_numpy(), dtype="Int64")
-    return pd.Series(pd.NA, index=range(len(index)), dtype="Int64")
+        return pd.Series(kept.to_numpy(), dtype="Int64")
+    return pd.Series(pd.NA, index=range(len(kept)), dtype="Int64")
 
 
 def _typed_for_parquet(spec: FeedSpec, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,109 @@
+"""Shared test helpers: deliveries written exactly as senders write them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from pipeline.feeds.inbox import delivery_path, write_marker
+from pipeline.feeds.registry import FeedSpec, load_registry
+from pipeline.settings import Settings, load_settings
+from pipeline.validation.id_numbers import make
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def registry() -> dict[str, FeedSpec]:
+    return load_registry()
+
+
+def person_id(sequence: int, *, birth: date = date(1980, 5, 17), sex: str = "男") -> str:
+    """A valid ID number, distinct per ``sequence`` (0-499 per birth date)."""
+    return make("341702", birth, (sequence * 2) % 1000, sex)
+
+
+def write_delivery(
+    inbox: Path,
+    spec: FeedSpec,
+    business_date: date,
+    rows: Sequence[Sequence[Any]],
+    *,
+    header: Sequence[str] | None = None,
+    encoding: str | None = None,
+    marker_rows: int | None = None,
+    marker: bool = True,
+    footer: Sequence[Sequence[Any]] = (),
+    extra_sheets: dict[str, list[list[Any]]] | None = None,
+) -> Path:
+    """A delivery of ``rows`` (values in column order) in the feed's format, then its marker."""
+    path = delivery_path(inbox, spec, business_date)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = list(header or [column.name for column in spec.columns])
+    if spec.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(
+            [["" if value is None else value for value in row] for row in [*rows, *footer]]
+        )
+        path.write_bytes(buffer.getvalue().encode(encoding or spec.encoding or "utf-8"))
+    else:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = spec.sheet or "Sheet1"
+        sheet.append(header)
+        for row in [*rows, *footer]:
+            sheet.append(list(row))
+        for name, sheet_rows in (extra_sheets or {}).items():
+            extra = workbook.create_sheet(name)
+            for row in sheet_rows:
+                extra.append(row)
+        workbook.save(path)
+    if marker:
+        write_marker(path, len(rows) if marker_rows is None else marker_rows)
+    return path
+
+
+@pytest.fixture
+def deliver(tmp_path: Path, registry: dict[str, FeedSpec]) -> Callable[..., Path]:
+    inbox = tmp_path / "inbox"
+
+    def _deliver(
+        feed: str, business_date: date, rows: Sequence[Sequence[Any]], **options: Any
+    ) -> Path:
+        return write_delivery(inbox, registry[feed], business_date, rows, **options)
+
+    return _deliver
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.delenv("PIPELINE_MED_CLAIMS_URL", raising=False)
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    return load_settings(tmp_path / "home", tmp_path / "inbox")
+
+
+def require_service(url_env: str, default: str) -> str:
+    """The URL of a database the tests need; in CI a missing one fails, never skips."""
+    import sqlalchemy as sa
+
+    url = os.environ.get(url_env, default)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{url_env}: database not reachable in CI: {type(error).__name__}")
+        pytest.skip(f"{url_env}: database not reachable here: {type(error).__name__}")
+    return url
