@@ -61,7 +61,7 @@ def read_window(spec: FeedSpec, url: str, window: Window) -> pd.DataFrame:
                 sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
             )
         )
-        .order_by(view.c[spec.key[0]])
+        .order_by(*(view.c[spec.by_field[field].name] for field in spec.key))
     )
     try:
         engine = sa.create_engine(url)

@@ -141,16 +141,13 @@ def _load_delivery(
         # Rows read again replace their earlier copy; a row quarantined before and
         # now readable (or quarantined again) leaves only its newest verdict.
         connection.execute(statements.delete_merged_keys_sql(spec), {"rows_path": rows_path})
+        reread = [
+            *pd.read_parquet(rows_path, columns=[spec.key[0]])[spec.key[0]].astype(str),
+            *pd.read_parquet(quarantine_path, columns=["row"])["row"].astype(str),
+        ]
         connection.execute(
-            (SQL_DIR / "warehouse" / "quarantine_forget_reread_keys.sql").read_text(
-                encoding="utf-8"
-            ),
-            {
-                "feed": spec.feed,
-                "rows_path": rows_path,
-                "quarantine_path": quarantine_path,
-                "key": spec.key[0],
-            },
+            "delete from meta.quarantine where feed = $feed and row in (select unnest($keys::varchar[]))",
+            {"feed": spec.feed, "keys": reread},
         )
     connection.execute(
         statements.insert_delivery_sql(spec),

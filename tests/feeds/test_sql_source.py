@@ -1,0 +1,193 @@
+"""The medical claims view read through SQLAlchemy: SQLite here, and the machine's
+MariaDB and PostgreSQL through their drivers (in CI these must be reachable)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from pipeline.daily import run_day
+from pipeline.settings import load_settings
+from tests.conftest import person_id, require_service
+
+D = date(2026, 3, 10)
+
+
+def claims_table(metadata: sa.MetaData) -> sa.Table:
+    amount = sa.Numeric(12, 2)
+    return sa.Table(
+        "JSMX",
+        metadata,
+        sa.Column("JSLSH", sa.String(32), primary_key=True),
+        sa.Column("SFZH", sa.String(32)),
+        sa.Column("XM", sa.String(32)),
+        sa.Column("JSRQ", sa.Date),
+        sa.Column("JZLX", sa.String(16)),
+        sa.Column("YLJGMC", sa.String(64)),
+        sa.Column("ZDMC", sa.String(64)),
+        sa.Column("ZFY", amount),
+        sa.Column("TCZF", amount),
+        sa.Column("DBZF", amount),
+        sa.Column("JZZF", amount),
+        sa.Column("GRZF", amount),
+        sa.Column("CXBZ", sa.String(1)),
+        sa.Column("YJSLSH", sa.String(32)),
+    )
+
+
+def settlement(
+    serial: str,
+    person: int,
+    when: date,
+    total: str,
+    self_paid: str | None = None,
+    *,
+    reversal_of: str | None = None,
+) -> dict:
+    total_d = Decimal(total)
+    pooled = (total_d * Decimal("0.6")).quantize(Decimal("0.01"))
+    paid = total_d - pooled if self_paid is None else Decimal(self_paid)
+    return {
+        "JSLSH": serial,
+        "SFZH": person_id(person),
+        "XM": f"参保人{person}",
+        "JSRQ": when,
+        "JZLX": "住院",
+        "YLJGMC": "贵池区人民医院",
+        "ZDMC": "肺炎",
+        "ZFY": total_d,
+        "TCZF": pooled,
+        "DBZF": Decimal("0"),
+        "JZZF": Decimal("0"),
+        "GRZF": paid,
+        "CXBZ": "1" if reversal_of else "0",
+        "YJSLSH": reversal_of,
+    }
+
+
+class FrontEnd:
+    """A front-end server with the JSMX table behind the V_JSMX view."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        self.table = claims_table(sa.MetaData())
+        preparer = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(f"drop view if exists {preparer.quote('V_JSMX')}"))
+            self.table.drop(connection, checkfirst=True)
+            self.table.create(connection)
+            connection.execute(
+                sa.text(
+                    f"create view {preparer.quote('V_JSMX')} as select * from {preparer.quote('JSMX')}"
+                )
+            )
+
+    def post(self, *rows: dict) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.insert(self.table), list(rows))
+
+
+def run(tmp_path, url, business_date):
+    settings = load_settings(tmp_path / "home", tmp_path / "inbox")
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    return run_day(settings, business_date)
+
+
+def loaded(tmp_path):
+    with duckdb.connect(
+        str(tmp_path / "home" / "warehouse" / "warehouse.duckdb"), read_only=True
+    ) as connection:
+        return dict(
+            connection.execute(
+                "select settlement_id, self_paid_yuan from staging.cur_med_claims order by 1"
+            ).fetchall()
+        )
+
+
+def exercise_view(tmp_path, monkeypatch, url):
+    monkeypatch.setenv("PIPELINE_MED_CLAIMS_URL", url)
+    server = FrontEnd(url)
+    server.post(
+        settlement(
+            "S001", 1, D - timedelta(days=364), "1000.00"
+        ),  # first day of the 365-day window
+        settlement("S000", 1, D - timedelta(days=365), "1000.00"),  # one day too old
+        settlement("S002", 2, D - timedelta(days=2), "8000.00"),
+        settlement("S003", 2, D - timedelta(days=1), "-8000.00", reversal_of="S002"),
+        settlement("S004", 3, D, "500.00", self_paid="300.00"),  # amounts do not add up
+    )
+
+    first = run(tmp_path, url, D)
+
+    info = first.manifest["feeds"]["med_claims"]
+    assert info["status"] == "loaded"
+    assert info["deliveries"][0]["file"] == f"V_JSMX {D - timedelta(days=364)}..{D}"
+    assert (info["rows_read"], info["rows_loaded"], info["rows_quarantined"]) == (4, 3, 1)
+    assert loaded(tmp_path) == {
+        "S001": Decimal("400.00"),
+        "S002": Decimal("3200.00"),
+        "S003": Decimal("-3200.00"),
+    }
+    quarantine = (first.outbox / "quarantine.csv").read_text(encoding="utf-8-sig")
+    assert "med_claims,V_JSMX" in quarantine and ",S004,个人自付（GRZF）" in quarantine
+
+    # Rerun of the same date: the same window, the same rows: unchanged.
+    again = run(tmp_path, url, D)
+    assert again.manifest["feeds"]["med_claims"]["status"] == "unchanged"
+
+    # Next day: a settlement posted late, dated three days back, and the corrected S004.
+    with server.engine.begin() as connection:
+        connection.execute(sa.delete(server.table).where(server.table.c.JSLSH == "S004"))
+    server.post(
+        settlement("S005", 4, D - timedelta(days=3), "200.00"), settlement("S004", 3, D, "500.00")
+    )
+    second = run(tmp_path, url, D + timedelta(days=1))
+
+    info = second.manifest["feeds"]["med_claims"]
+    assert (
+        info["deliveries"][0]["file"] == f"V_JSMX {D - timedelta(days=7)}..{D + timedelta(days=1)}"
+    )
+    assert info["rows_quarantined"] == 0
+    assert set(loaded(tmp_path)) == {"S001", "S002", "S003", "S004", "S005"}
+    assert "S004" not in (second.outbox / "quarantine.csv").read_text(encoding="utf-8-sig")
+
+
+def test_claims_view_on_sqlite(tmp_path, monkeypatch):
+    exercise_view(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'frontend.sqlite'}")
+
+
+@pytest.mark.services
+def test_claims_view_on_mariadb(tmp_path, monkeypatch):
+    url = require_service(
+        "PIPELINE_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
+    )
+    exercise_view(tmp_path, monkeypatch, url)
+
+
+@pytest.mark.services
+def test_claims_view_on_postgresql(tmp_path, monkeypatch):
+    url = require_service(
+        "PIPELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    exercise_view(tmp_path, monkeypatch, url)
+
+
+def test_unreachable_database_is_reported_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.setenv(
+        "PIPELINE_MED_CLAIMS_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
+    )
+    result = run(tmp_path, None, D)
+    info = result.manifest["feeds"]["med_claims"]
+    assert info["status"] == "missing"
+    assert "无法连接数据库" in info["reason"]
+    assert "secret" not in info["reason"]
+
+
+def test_unconfigured_database_is_reported(tmp_path, monkeypatch):
+    monkeypatch.delenv("PIPELINE_MED_CLAIMS_URL", raising=False)
+    result = run(tmp_path, None, D)
+    assert "未配置数据库连接 med_claims_url" in result.manifest["feeds"]["med_claims"]["reason"]
