@@ -1,0 +1,53 @@
+"""``python -m pipeline``: exit status and the one line on standard error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_DIR
+
+
+def pipeline(*args, cwd=PROJECT_DIR):
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_run_on_an_empty_inbox_succeeds_and_creates_home(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    done = pipeline(
+        "run",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--home",
+        str(tmp_path / "home"),
+        "--date",
+        "2026-03-01",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "missing 15" in done.stdout
+    assert (tmp_path / "home" / "outbox" / "2026-03-01" / "manifest.json").is_file()
+
+
+def test_a_day_that_cannot_be_processed_says_why_in_one_line(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("med_claims_url: [unclosed\n", encoding="utf-8")
+    done = pipeline("run", "--inbox", str(tmp_path), "--home", str(home), "--date", "2026-03-01")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "config.yaml: not valid YAML" in errors[0]
+
+
+def test_feeds_lists_the_registry():
+    done = pipeline("feeds")
+    assert done.returncode == 0
+    assert "med_claims" in done.stdout and "V_JSMX" not in done.stdout
+    assert len(done.stdout.splitlines()) == 15
