@@ -133,7 +133,8 @@ def exercise_view(tmp_path, monkeypatch, url):
         "S003": Decimal("-3200.00"),
     }
     quarantine = (first.outbox / "quarantine.csv").read_text(encoding="utf-8-sig")
-    assert "med_claims,V_JSMX" in quarantine and ",S004,个人自付（GRZF）" in quarantine
+    assert "med_claims,V_JSMX" in quarantine
+    assert ",S004,个人自付（GRZF）" in quarantine
 
     # Rerun of the same date: the same window, the same rows: unchanged.
     again = run(tmp_path, url, D)
