@@ -91,7 +91,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     if args.home is not None:
         home = Home(args.home.resolve()).ensure()
-        settings = {}
+        settings: dict[str, object] = {}
         if home.config_file.is_file():
             settings = yaml.safe_load(home.config_file.read_text(encoding="utf-8")) or {}
         settings["med_claims_url"] = summary.claims_url

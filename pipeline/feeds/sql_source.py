@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -53,7 +54,7 @@ def read_window(spec: FeedSpec, url: str, window: Window) -> pd.DataFrame:
     assert spec.sql is not None
     names = [column.name for column in spec.columns]
     view = sa.table(spec.sql.view, *(sa.column(name) for name in names))
-    date_column = sa.column(spec.sql.date_column)
+    date_column: sa.ColumnClause[Any] = sa.column(spec.sql.date_column)
     query = (
         sa.select(*(view.c[name] for name in names))
         .where(
