@@ -78,6 +78,20 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace) -> int:
+    from pipeline.daily import publish_outbox
+    from pipeline.feeds.registry import load_registry
+    from pipeline.settings import load_settings
+    from pipeline.warehouse import load
+
+    registry = load_registry()
+    settings = load_settings(args.home, args.inbox)
+    outcome = load.load_run(settings.home, args.date, registry)
+    result = publish_outbox(settings, args.date, registry, outcome.plans)
+    print(f"{args.date}: warehouse loaded; outbox {result.outbox}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pipeline.demo import generate_district
 
@@ -135,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--home", type=Path, required=True)
     ingest.add_argument("--date", type=_date, required=True)
     ingest.set_defaults(handler=_ingest)
+
+    load_verb = verbs.add_parser(
+        "load",
+        help="load what the feed steps staged for a date into the warehouse, write the outbox",
+    )
+    load_verb.add_argument("--inbox", type=Path, required=True)
+    load_verb.add_argument("--home", type=Path, required=True)
+    load_verb.add_argument("--date", type=_date, required=True)
+    load_verb.set_defaults(handler=_load)
 
     demo = verbs.add_parser("demo", help="generate a demo district's inbox and claims database")
     demo.add_argument("--inbox", type=Path, required=True)

@@ -56,3 +56,60 @@ def test_feeds_lists_the_registry():
     assert "med_claims" in done.stdout
     assert "V_JSMX" not in done.stdout
     assert len(done.stdout.splitlines()) == 15
+
+
+def test_feed_steps_then_load_equal_the_whole_run(tmp_path):
+    from datetime import date
+
+    from pipeline.feeds.registry import load_registry
+    from tests.conftest import person_id, write_delivery
+
+    registry = load_registry()
+    for name in ("stepwise", "whole"):
+        write_delivery(
+            tmp_path / name / "inbox",
+            registry["police_hukou"],
+            date(2026, 3, 1),
+            [
+                [person_id(1), "甲", "迁出", "2026-03-01", ""],
+                ["bad", "乙", "迁出", "2026-03-01", ""],
+            ],
+        )
+    stepwise, whole = tmp_path / "stepwise", tmp_path / "whole"
+    for feed in ("police_hukou", "hrss_employment"):
+        done = pipeline(
+            "ingest",
+            "--feed",
+            feed,
+            "--inbox",
+            str(stepwise / "inbox"),
+            "--home",
+            str(stepwise / "home"),
+            "--date",
+            "2026-03-01",
+        )
+        assert done.returncode == 0, done.stderr
+    done = pipeline(
+        "load",
+        "--inbox",
+        str(stepwise / "inbox"),
+        "--home",
+        str(stepwise / "home"),
+        "--date",
+        "2026-03-01",
+    )
+    assert done.returncode == 0, done.stderr
+    done = pipeline(
+        "run",
+        "--inbox",
+        str(whole / "inbox"),
+        "--home",
+        str(whole / "home"),
+        "--date",
+        "2026-03-01",
+    )
+    assert done.returncode == 0, done.stderr
+
+    outbox = "home/outbox/2026-03-01/quarantine.csv"
+    assert (stepwise / outbox).read_bytes() == (whole / outbox).read_bytes()
+    assert "身份证号" in (stepwise / outbox).read_text(encoding="utf-8-sig")
