@@ -127,6 +127,23 @@ def _is_blank(cells: Sequence[object]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
+def _blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows with no value in any cell (blank lines, rows of empty cells)."""
+    blank = pd.Series(True, index=frame.index)
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position][blank]
+        if column.empty:
+            break
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            empty = column.isna() | column.fillna("").str.strip().eq("")
+        else:
+            empty = column.map(
+                lambda cell: cell is None or (isinstance(cell, str) and not cell.strip())
+            )
+        blank.loc[empty.index] = empty.astype(bool)
+    return blank
+
+
 def _is_footer(cells: Sequence[object], patterns: Sequence[re.Pattern[str]]) -> bool:
     first = next((cell for cell in cells if cell is not None and str(cell).strip()), None)
     if first is None:
@@ -135,24 +152,24 @@ def _is_footer(cells: Sequence[object], patterns: Sequence[re.Pattern[str]]) -> 
     return any(pattern.search(text) for pattern in patterns)
 
 
-def _table_from_rows(spec: FeedSpec, header: Sequence[object], rows: list[list[Any]]) -> RawTable:
+def _table_from_frame(spec: FeedSpec, header: Sequence[object], body: pd.DataFrame) -> RawTable:
+    """Data rows of ``body`` (cells as arrived, columns by position under ``header``)."""
     positions, unknown = _map_headers(spec, header)
     patterns = [re.compile(pattern) for pattern in spec.footer_patterns]
-    rows = [row for row in rows if not _is_blank(row)]
+    body = body.loc[~_blank_rows(body)]
     # Summary and signature lines close the sheet; only trailing ones are not data.
-    while rows and _is_footer(rows[-1], patterns):
-        rows.pop()
-    width = len(header)
-    rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
-    original_headers = [
-        str(cell).strip() if cell is not None else f"列{i + 1}" for i, cell in enumerate(header)
-    ]
-    index = pd.RangeIndex(1, len(rows) + 1, name="row")
-    original = pd.DataFrame(rows, columns=pd.Index(original_headers), index=index, dtype="object")
-    original.columns = _unique(original_headers)
+    end = len(body)
+    while end and _is_footer(body.iloc[end - 1].tolist(), patterns):
+        end -= 1
+    body = body.iloc[:end]
+    original_headers = _unique(
+        [str(cell).strip() if cell is not None else f"列{i + 1}" for i, cell in enumerate(header)]
+    )
+    index = pd.RangeIndex(1, len(body) + 1, name="row")
+    original = pd.DataFrame(body.to_numpy(dtype=object), columns=original_headers, index=index)
     values = pd.DataFrame(index=index)
     for position, field_name in positions.items():
-        values[field_name] = original.iloc[:, position].astype("object")
+        values[field_name] = original.iloc[:, position]
     for column in spec.columns:
         if column.field not in values:
             values[column.field] = pd.Series(pd.NA, index=index, dtype="object")
@@ -160,6 +177,18 @@ def _table_from_rows(spec: FeedSpec, header: Sequence[object], rows: list[list[A
     notes = [f"表头中有合同外的列，已忽略：{'、'.join(unknown)}"] if unknown else []
     labels = pd.Series(index.astype(str), index=index)
     return RawTable(values=values, original=original, row_labels=labels, notes=notes)
+
+
+def _table_from_rows(spec: FeedSpec, header: Sequence[object], rows: list[list[Any]]) -> RawTable:
+    width = len(header)
+    body = pd.DataFrame(
+        [list(row[:width]) + [None] * (width - len(row)) for row in rows],
+        columns=range(width),
+        dtype="object",
+    )
+    if body.empty:
+        body = pd.DataFrame(columns=range(width), dtype="object")
+    return _table_from_frame(spec, header, body)
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -175,33 +204,43 @@ def _unique(headers: list[str]) -> list[str]:
 def read_csv(spec: FeedSpec, path: Path) -> RawTable:
     """A CSV delivery in its declared encoding, or in the one it really has."""
     assert spec.encoding is not None
-    data = path.read_bytes()
-    text, actual = decode(data, spec.encoding)
+    text, actual = decode(path.read_bytes(), spec.encoding)
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise ReadError(f"CSV 格式错误：{error}") from error
-    while records and _is_blank(records[0]):
-        records.pop(0)
-    if not records:
-        raise ReadError("文件为空，没有表头")
-    header, body = records[0], records[1:]
-    too_long = next(
-        (
-            number
-            for number, row in enumerate(body, 2)
-            if len(row) > len(header) and not _is_blank(row[len(header) :])
-        ),
-        None,
-    )
-    if too_long is not None:
-        raise ReadError(f"第{too_long}行的字段数多于表头")
-    table = _table_from_rows(spec, header, [list(row) for row in body])
+        cells = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError as error:
+        raise ReadError("文件为空，没有表头") from error
+    except pd.errors.ParserError:
+        # Some rows are longer than the header: fine when the extra cells are empty.
+        header, rows = _rows_with_trailing_blanks(text)
+        table = _table_from_rows(spec, header, rows)
+    else:
+        header = [cell if isinstance(cell, str) else "" for cell in cells.iloc[0].tolist()]
+        body = cells.iloc[1:].reset_index(drop=True).set_axis(range(cells.shape[1]), axis=1)
+        table = _table_from_frame(spec, header, body.astype("object"))
     table.encoding_read = actual
     note = encoding_note(spec.encoding, actual, text)
     if note:
         table.notes.insert(0, note)
     return table
+
+
+def _rows_with_trailing_blanks(text: str) -> tuple[list[str], list[list[Any]]]:
+    records = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    if not records:
+        raise ReadError("文件为空，没有表头")
+    header, rows = records[0], records[1:]
+    for number, row in enumerate(rows, 2):
+        if len(row) > len(header) and not _is_blank(row[len(header) :]):
+            raise ReadError(f"第{number}行的字段数多于表头")
+    return header, rows
 
 
 def read_xlsx(spec: FeedSpec, path: Path) -> RawTable:
@@ -236,7 +275,8 @@ def read_file(spec: FeedSpec, path: Path) -> RawTable:
 
 def table_from_query(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:
     """Rows read from a database view, labelled by their key (the view has no row numbers)."""
-    table = _table_from_rows(spec, list(frame.columns), frame.astype("object").values.tolist())
+    body = frame.astype("object").set_axis(range(frame.shape[1]), axis=1).reset_index(drop=True)
+    table = _table_from_frame(spec, list(frame.columns), body)
     key_field = spec.key[0]
     labels = table.values[key_field].map(lambda value: "" if value is None else str(value).strip())
     table.row_labels = labels

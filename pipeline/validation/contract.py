@@ -50,28 +50,30 @@ def _normalize_column(
 def apply_contract(spec: FeedSpec, raw: pd.DataFrame, *, today: date) -> ContractResult:
     """Typed values and row reasons for the data rows ``raw`` (one column per field)."""
     frame = pd.DataFrame(index=raw.index)
-    reasons = pd.Series([[] for _ in range(len(raw))], index=raw.index, dtype="object")
-
-    def add(mask: pd.Series, messages: pd.Series) -> None:
-        for index in mask[mask].index:
-            reasons.at[index].append(messages.at[index])
-
+    failures: list[pd.Series] = []
     for column in spec.columns:
         typed, column_reasons = _normalize_column(column, raw[column.field], today)
         frame[column.field] = typed
         failed = column_reasons.notna()
-        add(failed, column_reasons)
+        failures.append(column_reasons[failed])
         if column.required:
             missing = typed.isna() & ~failed
-            add(missing, pd.Series(f"必填项缺失：{column.name}", index=raw.index))
+            failures.append(pd.Series(f"必填项缺失：{column.name}", index=missing[missing].index))
         if column.type == "id_number":
-            frame[f"{column.field}__sex"] = typed.map(
-                lambda number: pd.NA if pd.isna(number) else ("男" if int(number[16]) % 2 else "女")
+            digit = pd.to_numeric(typed.str[16], errors="coerce")
+            frame[f"{column.field}__sex"] = digit.map(
+                {**dict.fromkeys(range(1, 10, 2), "男"), **dict.fromkeys(range(0, 10, 2), "女")}
             )
     for name, expression in spec.derived.items():
         frame[name] = frame.eval(expression, engine="python")
-    joined = reasons.map(lambda items: "；".join(items))
-    return ContractResult(frame=frame, reasons=joined)
+    reasons = pd.Series("", index=raw.index, dtype="object")
+    found = [failure for failure in failures if not failure.empty]
+    if found:
+        # One row may fail several columns: its reasons in column order.
+        stacked = pd.concat(found).astype(str)
+        joined = stacked.groupby(level=0, sort=False).agg("；".join)
+        reasons.loc[joined.index] = joined
+    return ContractResult(frame=frame, reasons=reasons)
 
 
 def duplicate_reasons(

@@ -3,17 +3,21 @@
 Each ``normalize_*`` takes a column as it arrived (strings from CSV, Python
 objects from XLSX cells or database rows) and returns the typed column and a
 column of reasons: missing where the value is fine or absent, a specific
-Chinese reason where it cannot be trusted. Work is vectorised for the common
-shapes; only the odd values are handled one by one.
+Chinese reason where it cannot be trusted.
+
+Columns repeat their values a great deal (dates, enums, amounts, codes), so
+every value is judged once per distinct value and the verdicts are spread
+back over the rows.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,10 +33,14 @@ _WHITESPACE = re.compile(r"\s+")
 _BETWEEN_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _PARENTHESISED_SUFFIX = re.compile(r"\(.*\)$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
+_AMOUNT_NOISE = re.compile(r"[,\s元¥￥]|人民币")
+_AMOUNT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+
+Verdict = tuple[Any, str | None]  # (typed value or None, reason or None)
 
 
 def nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value)
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
 def header_key(header: object) -> str:
@@ -47,39 +55,71 @@ def header_keys(header: object) -> tuple[str, ...]:
     return (key, bare) if bare and bare != key else (key,)
 
 
-def _text_column(values: pd.Series) -> pd.Series:
-    """Every value as NFKC text with surrounding whitespace removed; empty becomes missing."""
-
-    def convert(value: object) -> object:
-        if value is None or value is pd.NA:
-            return pd.NA
-        if isinstance(value, float):
-            if np.isnan(value):
-                return pd.NA
-            # A whole number in a text column (an XLSX numeric cell holding a code).
-            if value.is_integer() and abs(value) < MAX_EXACT_FLOAT_INTEGER:
-                return str(int(value))
-            return repr(value)
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        text = nfkc(str(value)).strip()
-        return text if text else pd.NA
-
-    return values.map(convert).astype("object")
+def is_missing(value: object) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
 
 
-def _no_reasons(index: pd.Index) -> pd.Series:
-    return pd.Series(pd.NA, index=index, dtype="object")
+def as_text(value: object) -> str | None:
+    """A cell as NFKC text with surrounding whitespace removed; None when empty."""
+    if is_missing(value):
+        return None
+    if isinstance(value, float):
+        # A whole number in a text column (an XLSX numeric cell holding a code).
+        if value.is_integer() and abs(value) < MAX_EXACT_FLOAT_INTEGER:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    text = nfkc(str(value)).strip()
+    return text or None
+
+
+def per_distinct(
+    values: pd.Series, judge: Callable[[Any], Verdict], dtype: str = "object"
+) -> tuple[pd.Series, pd.Series]:
+    """Judge each distinct value once; missing values stay missing without a reason."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    verdicts = [judge(value) for value in uniques]
+    missing: Any = (
+        np.datetime64("NaT")
+        if dtype.startswith("datetime64")
+        else (np.nan if dtype == "float64" else None)
+    )
+    typed = np.array(
+        [verdict[0] if verdict[0] is not None else missing for verdict in verdicts] + [missing],
+        dtype=dtype,
+    )
+    reasons = np.array([verdict[1] for verdict in verdicts] + [None], dtype="object")
+    typed_series = pd.Series(typed[codes], index=values.index, dtype=dtype)
+    reason_series = pd.Series(reasons[codes], index=values.index, dtype="object")
+    if dtype == "object":
+        typed_series = typed_series.where(typed_series.notna(), pd.NA)
+    return typed_series, reason_series.where(reason_series.notna(), pd.NA)
 
 
 def normalize_string(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Free text (names, addresses): NFKC, stripped, stray inner spaces collapsed."""
-    text = _text_column(values)
-    present = text.notna()
-    cleaned = text[present].astype(str).str.replace(_WHITESPACE, " ", regex=True)
-    cleaned = cleaned.str.replace(_BETWEEN_CJK, "", regex=True)
-    text.loc[present] = cleaned
-    return text, _no_reasons(values.index)
+
+    def judge(value: object) -> Verdict:
+        text = as_text(value)
+        if text is None:
+            return None, None
+        return _BETWEEN_CJK.sub("", _WHITESPACE.sub(" ", text)), None
+
+    return per_distinct(values, judge)
+
+
+def _ascii_text(values: pd.Series) -> pd.Series | None:
+    """An all-ASCII text column as Arrow strings, for the vectorised path; else None."""
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return None
+    text = values.astype("string[pyarrow]")
+    return text if bool(text.str.isascii().all()) else None
 
 
 def normalize_code(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
@@ -88,19 +128,26 @@ def normalize_code(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]
     A 16-digit household code that arrived as a number is still exact; longer
     numbers are not, and are refused rather than guessed.
     """
-    reasons = _no_reasons(values.index)
-    inexact = values.map(
-        lambda value: isinstance(value, float) and abs(value) >= MAX_EXACT_FLOAT_INTEGER
-    )
-    text = _text_column(values)
-    present = text.notna()
-    text.loc[present] = (
-        text[present].astype(str).str.replace(_WHITESPACE, "", regex=True).str.upper()
-    )
-    if inexact.any():
-        text.loc[inexact] = pd.NA
-        reasons.loc[inexact] = f"{label}以数值形式送达，末几位已丢失"
-    return text, reasons
+    ascii_text = _ascii_text(values)
+    if ascii_text is not None:
+        # Keys such as settlement serials are all distinct: no per-value work for them.
+        cleaned = ascii_text.str.replace(r"\s+", "", regex=True).str.upper()
+        cleaned = cleaned.where(cleaned != "").astype("object")
+        return cleaned.where(cleaned.notna(), pd.NA), pd.Series(
+            pd.NA, index=values.index, dtype="object"
+        )
+
+    def judge(value: object) -> Verdict:
+        if (
+            isinstance(value, float)
+            and not np.isnan(value)
+            and abs(value) >= MAX_EXACT_FLOAT_INTEGER
+        ):
+            return None, f"{label}以数值形式送达，末几位已丢失"
+        text = as_text(value)
+        return (None, None) if text is None else (_WHITESPACE.sub("", text).upper(), None)
+
+    return per_distinct(values, judge)
 
 
 def normalize_enum(
@@ -108,49 +155,29 @@ def normalize_enum(
 ) -> tuple[pd.Series, pd.Series]:
     """An enum value, compared after NFKC and without spaces."""
     canonical = {header_key(value): value for value in allowed}
-    text = _text_column(values)
-    present = text.notna()
-    keys = text[present].astype(str).str.replace(_WHITESPACE, "", regex=True)
-    mapped = keys.map(canonical)
-    result = pd.Series(pd.NA, index=values.index, dtype="object")
-    result.loc[mapped.index] = mapped
-    reasons = _no_reasons(values.index)
-    unknown = mapped.isna()
-    if unknown.any():
-        bad = keys[unknown]
-        reasons.loc[bad.index] = [f"{label}取值不在约定范围：{value}" for value in bad]
-    return result, reasons
+
+    def judge(value: object) -> Verdict:
+        text = as_text(value)
+        if text is None:
+            return None, None
+        key = _WHITESPACE.sub("", text)
+        found = canonical.get(key)
+        return (found, None) if found is not None else (None, f"{label}取值不在约定范围：{key}")
+
+    return per_distinct(values, judge)
 
 
 def normalize_id_number(values: pd.Series, *, today: date) -> tuple[pd.Series, pd.Series]:
     """Resident ID numbers; see ``id_numbers``. Numeric values (floats) are refused."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        blank = values.isna() | (values.astype("object").fillna("").str.strip() == "")
+        return id_numbers.parse_series(values.where(~blank, pd.NA), today=today)
     prepared = values.map(
         lambda value: (
-            pd.NA
-            if value is None or value is pd.NA or (isinstance(value, str) and not value.strip())
-            else value
+            pd.NA if is_missing(value) or (isinstance(value, str) and not value.strip()) else value
         )
     )
     return id_numbers.parse_series(prepared, today=today)
-
-
-def _parse_date_text(text: str) -> date | None:
-    compact = _WHITESPACE.sub("", text)
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(compact, fmt).date()
-        except ValueError:
-            continue
-    # A timestamp (from a database or an export): the date part.
-    try:
-        return datetime.fromisoformat(
-            compact.replace("T", " ", 1) if "T" in compact else text
-        ).date()
-    except ValueError:
-        pass
-    if re.fullmatch(r"\d{5}(\.0+)?", compact):
-        return _from_excel_serial(float(compact))
-    return None
 
 
 def _from_excel_serial(serial: float) -> date | None:
@@ -162,79 +189,78 @@ def _from_excel_serial(serial: float) -> date | None:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
+def _parse_date_text(text: str) -> date | None:
+    compact = _WHITESPACE.sub("", text)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(compact, fmt).date()
+        except ValueError:
+            continue
+    # A timestamp (from a database or an export): the date part.
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    if re.fullmatch(r"\d{5}(\.0+)?", compact):
+        return _from_excel_serial(float(compact))
+    return None
+
+
 def normalize_date(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
     """Dates in every listed form: ``2026-03-05``, ``2026/3/5``, ``20260305``,
     ``2026年3月5日``, a date cell, or an Excel serial number."""
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
-    reasons = _no_reasons(values.index)
-    is_text = values.map(lambda value: isinstance(value, str))
-    text = values[is_text].map(lambda value: nfkc(value).strip())
-    text = text[text != ""]
-    pending = text
-    for fmt in _DATE_FORMATS[:3]:
-        if pending.empty:
-            break
-        parsed = pd.to_datetime(pending, format=fmt, errors="coerce")
-        hit = parsed.notna()
-        result.loc[parsed[hit].index] = parsed[hit]
-        pending = pending[~hit]
-    for index, value in pending.items():
-        parsed_date = _parse_date_text(str(value))
-        if parsed_date is None:
-            reasons.at[index] = f"{label}无法解析为日期：{value}"
-        else:
-            result.at[index] = pd.Timestamp(parsed_date)
-    for index, value in values[~is_text].items():
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            continue
+
+    def judge(value: object) -> Verdict:
+        parsed: date | None
         if isinstance(value, datetime | pd.Timestamp):
-            result.at[index] = pd.Timestamp(value).normalize()
+            parsed = value.date()
         elif isinstance(value, date):
-            result.at[index] = pd.Timestamp(value)
-        elif isinstance(value, int | float | Decimal) and (
-            serial := _from_excel_serial(float(value))
-        ):
-            result.at[index] = pd.Timestamp(serial)
+            parsed = value
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            parsed = _from_excel_serial(float(value))
         else:
-            reasons.at[index] = f"{label}无法解析为日期：{value}"
-    return result, reasons
+            text = as_text(value)
+            if text is None:
+                return None, None
+            parsed = _parse_date_text(text)
+        if parsed is None:
+            return None, f"{label}无法解析为日期：{value}"
+        return np.datetime64(parsed, "s"), None
+
+    return per_distinct(values, judge, "datetime64[s]")
 
 
-_AMOUNT_NOISE = re.compile(r"[,\s元¥￥]|人民币")
+def _amount(value: object) -> float | None:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return round(float(value), 2)
+    text = as_text(value)
+    if text is None:
+        return None
+    cleaned = _AMOUNT_NOISE.sub("", text)
+    return round(float(cleaned), 2) if _AMOUNT.fullmatch(cleaned) else None
 
 
 def normalize_amount(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
     """Amounts in yuan: thousands separators, a trailing ``元``, Decimal from databases."""
-    reasons = _no_reasons(values.index)
-    as_text = _text_column(values)
-    present = as_text.notna()
-    cleaned = as_text[present].astype(str).str.replace(_AMOUNT_NOISE, "", regex=True)
-    numbers = pd.to_numeric(
-        cleaned.where(cleaned.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)")), errors="coerce"
-    )
-    result = pd.Series(np.nan, index=values.index, dtype="float64")
-    result.loc[numbers.index] = numbers
-    bad = numbers.isna()
-    if bad.any():
-        reasons.loc[bad[bad].index] = [
-            f"{label}无法解析为金额：{value}" for value in as_text[bad[bad].index]
-        ]
-    return result.round(2), reasons
+
+    def judge(value: object) -> Verdict:
+        amount = _amount(value)
+        if amount is None and as_text(value) is not None:
+            return None, f"{label}无法解析为金额：{as_text(value)}"
+        return amount, None
+
+    return per_distinct(values, judge, "float64")
 
 
 def normalize_integer(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
-    numbers, reasons = normalize_amount(values, label)
-    whole = numbers.isna() | (numbers == numbers.round(0))
-    reasons.loc[~whole] = [f"{label}应为整数：{value}" for value in numbers[~whole]]
-    numbers = numbers.where(whole)
-    reasons = reasons.where(
-        reasons.isna(), reasons.str.replace("无法解析为金额", "不是整数", regex=False)
-    )
+    def judge(value: object) -> Verdict:
+        amount = _amount(value)
+        if amount is None:
+            text = as_text(value)
+            return (None, None) if text is None else (None, f"{label}不是整数：{text}")
+        if not float(amount).is_integer():
+            return None, f"{label}应为整数：{amount}"
+        return amount, None
+
+    numbers, reasons = per_distinct(values, judge, "float64")
     return numbers.astype("Int64"), reasons
-
-
-def decimal_or_none(value: object) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None

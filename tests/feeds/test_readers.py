@@ -128,3 +128,14 @@ def test_xlsx_numeric_id_cell_stays_a_number_for_the_contract(tmp_path, registry
     table = read_xlsx(spec, path)
 
     assert isinstance(table.values.loc[1, "id_number"], float)
+
+
+def test_trailing_empty_cells_are_tolerated_but_extra_values_are_not(tmp_path, registry):
+    spec = registry["police_hukou"]
+    path = write_delivery(tmp_path, spec, D1, [[person_id(1), "甲", "迁出", "2026-03-01", ""]])
+    path.write_bytes(path.read_bytes().replace(b"2026-03-01,\r\n", b"2026-03-01,,,\r\n"))
+    assert len(read_csv(spec, path)) == 1
+
+    path.write_bytes(path.read_bytes().replace(b"2026-03-01,,,\r\n", b"2026-03-01,,x,\r\n"))
+    with pytest.raises(ReadError, match="第2行的字段数多于表头"):
+        read_csv(spec, path)
