@@ -1,0 +1,86 @@
+"""Feeds ingest in parallel processes (as Airflow tasks do) without meeting
+DuckDB's single-writer lock, and give exactly what one process gives."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipeline.daily import ingest_one, publish_outbox, run_day
+from pipeline.demo import generate_district
+from pipeline.feeds.registry import load_registry
+from pipeline.settings import load_settings
+from pipeline.warehouse import load
+
+DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
+
+
+def ingest_in_child(feed: str, home: str, inbox: str, day: str) -> str:
+    settings = load_settings(Path(home), Path(inbox))
+    return str(ingest_one(load_registry()[feed], settings, date.fromisoformat(day)))
+
+
+def warehouse_contents(home: Path) -> dict[str, list[tuple]]:
+    registry = load_registry()
+    with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as connection:
+        contents = {
+            feed: connection.execute(
+                f"select * exclude (loaded_at) from staging.stg_{feed} order by all"
+            ).fetchall()
+            for feed in registry
+        }
+        contents["quarantine"] = connection.execute(
+            "select * from meta.quarantine order by all"
+        ).fetchall()
+        contents["deliveries"] = connection.execute(
+            "select * exclude (loaded_at) from meta.deliveries order by all"
+        ).fetchall()
+    return contents
+
+
+def test_parallel_feed_steps_equal_one_process(tmp_path):
+    summary = generate_district(
+        tmp_path / "inbox", households=300, start=DAYS[0], end=DAYS[-1], seed=5
+    )
+    registry = load_registry()
+    homes = {}
+    for name in ("serial", "parallel"):
+        home = tmp_path / name
+        home.mkdir()
+        (home / "config.yaml").write_text(
+            f"med_claims_url: {summary.claims_url}\n", encoding="utf-8"
+        )
+        homes[name] = load_settings(home, summary.inbox)
+
+    for day in DAYS:
+        run_day(homes["serial"], day)
+
+    parallel = homes["parallel"]
+    with ProcessPoolExecutor(
+        max_workers=4, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        for day in DAYS:
+            futures = [
+                pool.submit(
+                    ingest_in_child,
+                    feed,
+                    str(parallel.home.root),
+                    str(parallel.inbox),
+                    day.isoformat(),
+                )
+                for feed in registry
+            ]
+            assert all(Path(future.result()).is_file() for future in futures)
+            outcome = load.load_run(parallel.home, day, registry)
+            publish_outbox(parallel, day, registry, outcome.plans)
+
+    assert warehouse_contents(homes["serial"].home.root) == warehouse_contents(parallel.home.root)
+    for day in DAYS:
+        serial_outbox, parallel_outbox = homes["serial"].home.outbox(day), parallel.home.outbox(day)
+        assert (serial_outbox / "quarantine.csv").read_bytes() == (
+            parallel_outbox / "quarantine.csv"
+        ).read_bytes()
