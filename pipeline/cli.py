@@ -28,8 +28,14 @@ def _date(text: str) -> date:
 
 
 def setup_logging(home: Path | None, verbose: bool = False) -> None:
-    """Counts, feeds, files and reasons go to the log; personal data never does."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Counts, feeds, files and reasons go to the log; personal data never does.
+
+    The log file under ``HOME/logs`` gets every step; the terminal only warnings,
+    unless ``--verbose``.
+    """
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    handlers: list[logging.Handler] = [console]
     if home is not None:
         layout = Home(home.resolve()).ensure()
         handlers.append(logging.FileHandler(layout.logs / "pipeline.log", encoding="utf-8"))
