@@ -15,8 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
@@ -107,7 +105,3 @@ def run_day(
     result = publish_outbox(settings, business_date, registry, outcome.plans)
     log.info("business date %s done: outbox %s", business_date, result.outbox)
     return result
-
-
-def quarantine_frame(result: DayResult) -> pd.DataFrame:
-    return pd.read_csv(result.outbox / "quarantine.csv", encoding="utf-8-sig", dtype=str)

@@ -85,6 +85,15 @@ def contract_version(spec: FeedSpec) -> str:
     return digest.hexdigest()[:12]
 
 
+def staged_dir(settings: Settings, spec: FeedSpec, delivery_date: date, sha256: str) -> Path:
+    """Where a delivery is staged: by its date, its content and its contract's version."""
+    return (
+        settings.home.staging
+        / spec.feed
+        / f"{delivery_date:%Y%m%d}_{sha256[:16]}_{contract_version(spec)}"
+    )
+
+
 def plan_path(settings: Settings, spec: FeedSpec, business_date: date) -> Path:
     return settings.home.run_dir(business_date) / "feeds" / f"{spec.feed}.json"
 
@@ -130,11 +139,7 @@ def _ingest_file(
         result.status = "rejected"
         result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
         return result
-    staged = (
-        settings.home.staging
-        / spec.feed
-        / f"{delivery.business_date:%Y%m%d}_{result.sha256[:16]}_{contract_version(spec)}"
-    )
+    staged = staged_dir(settings, spec, delivery.business_date, result.sha256)
     cached = _cached(staged)
     if cached is not None:
         return _with_marker_check(cached, marker.rows)
@@ -301,11 +306,7 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         sha256=sql_source.digest(frame),
     )
     result.timings["read_s"] = round(read_seconds, 3)
-    staged = (
-        settings.home.staging
-        / spec.feed
-        / f"{business_date:%Y%m%d}_{result.sha256[:16]}_{contract_version(spec)}"
-    )
+    staged = staged_dir(settings, spec, business_date, result.sha256)
     cached = _cached(staged)
     if cached is not None:
         plan.deliveries.append(cached)

@@ -50,13 +50,19 @@ class RawTable:
         """The rows at ``index`` as JSON objects keyed by the sender's headers."""
         rows = self.original.loc[index]
         return [
-            json.dumps({key: _jsonable(value) for key, value in row.items()}, ensure_ascii=False)
+            json.dumps({key: jsonable(value) for key, value in row.items()}, ensure_ascii=False)
             for _, row in rows.iterrows()
         ]
 
 
-def _jsonable(value: object) -> object:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+def jsonable(value: object) -> object:
+    """A cell as JSON can hold it, for the quarantine's ``raw``."""
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    ):
         return None
     if isinstance(value, str | int | float | bool):
         return value

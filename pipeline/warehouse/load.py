@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.feeds.readers import jsonable
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import DeliveryResult, FeedPlan
 from pipeline.paths import SQL_DIR, Home
@@ -212,7 +212,7 @@ def _check_references(
             continue
         raw = [
             json.dumps(
-                {column.name: _jsonable(row[column.field]) for column in spec.columns},
+                {column.name: jsonable(row[column.field]) for column in spec.columns},
                 ensure_ascii=False,
             )
             for _, row in orphans.iterrows()
@@ -250,21 +250,6 @@ def _check_references(
         )
 
 
-def _jsonable(value: object) -> object:
-    if (
-        value is None
-        or (isinstance(value, float) and value != value)
-        or value is pd.NA
-        or value is pd.NaT
-    ):
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def record_run(home: Home, business_date: date, manifest: dict[str, object]) -> None:
     connection = connect(home)
     try:
@@ -290,9 +275,3 @@ def quarantine_for(home: Home, business_date: date) -> pd.DataFrame:
         ).df()
     finally:
         connection.close()
-
-
-def loaded_feeds(connection: duckdb.DuckDBPyConnection) -> Iterable[tuple[str, date]]:
-    return connection.execute(
-        "select feed, max(delivery_date) from meta.deliveries group by feed"
-    ).fetchall()
