@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import date
@@ -99,9 +100,20 @@ def run_day(
 ) -> DayResult:
     """The whole daily job for ``business_date``."""
     registry = registry or load_registry()
+    started = time.perf_counter()
     for spec in registry.values():
         ingest_one(spec, settings, business_date)
+    ingested = time.perf_counter()
     outcome = load.load_run(settings.home, business_date, registry)
+    loaded = time.perf_counter()
     result = publish_outbox(settings, business_date, registry, outcome.plans)
-    log.info("business date %s done: outbox %s", business_date, result.outbox)
+    log.info(
+        "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, outbox %.1f s): %s",
+        business_date,
+        time.perf_counter() - started,
+        ingested - started,
+        loaded - ingested,
+        time.perf_counter() - loaded,
+        result.outbox,
+    )
     return result

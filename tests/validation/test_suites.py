@@ -169,3 +169,41 @@ def test_medical_amounts_must_add_up(registry):
         "",
         "个人自付（GRZF）与 总额−统筹−大病−救助 相差超过0.01元",
     ]
+
+
+def test_a_flag_loads_the_delivery_and_tells_the_bureau(registry, deliver, settings):
+    from pipeline.daily import run_day
+    from tests.conftest import person_id
+
+    households = [
+        [
+            f"341702101201{index:04d}",
+            f"户主{index}",
+            person_id(index),
+            "341702101",
+            "梅村镇",
+            "341702101201",
+            "梅村村",
+            "一组",
+            "341702101201G01",
+            "一般农户",
+            None,
+            None,
+            None,
+            3,
+            30000,
+            None,
+        ]
+        for index in range(1, 25)
+    ]
+    deliver("households", TODAY, households)
+
+    result = run_day(settings, TODAY)
+
+    info = result.manifest["feeds"]["households"]
+    assert (info["status"], info["rows_loaded"]) == ("loaded", 24)
+    assert (
+        "批次校验提示：联系电话超过一半为空，网格员联系农户会有困难"
+        in info["deliveries"][0]["notes"]
+    )
+    assert any("联系电话超过一半为空" in warning for warning in result.manifest["warnings"])
