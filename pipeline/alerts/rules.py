@@ -1,0 +1,175 @@
+"""The warning rules of ``config/rules.yaml``: thresholds, windows, grades, deadlines.
+
+Parsed into frozen objects and validated when loaded; a mistake names the file
+and the field. Every number here is configuration, never a constant in code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipeline.paths import CONFIG_DIR
+
+Grade = Literal["yellow", "orange", "red"]
+GRADES: tuple[Grade, ...] = ("yellow", "orange", "red")
+CATEGORIES = (
+    "medical_burden",
+    "medical_uninsured",
+    "education_dropout",
+    "housing_unsafe",
+    "water_unsafe",
+    "assistance_stopped",
+    "sudden_hardship",
+    "unemployment",
+    "labour_death",
+    "business_failure",
+    "disaster",
+    "income_below_line",
+    "eligibility_review",
+)
+
+
+class RulesConfigError(ValueError):
+    """A rules file that cannot be used; the message names the file and the field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Labourer(_Frozen):
+    min_age: int = Field(ge=0)
+    max_age: int = Field(ge=0)
+    skills: tuple[str, ...] = Field(min_length=1)
+
+
+class MedicalBurden(_Frozen):
+    window_days: int = Field(ge=1)
+    share_of_rural_income_monitored: float = Field(gt=0)
+    share_of_rural_income_other: float = Field(gt=0)
+    inpatient_self_paid_monitored_yuan: float = Field(gt=0)
+    inpatient_self_paid_other_yuan: float = Field(gt=0)
+
+
+class EducationDropout(_Frozen):
+    statuses: tuple[str, ...] = Field(min_length=1)
+    compulsory_stages: tuple[str, ...] = Field(min_length=1)
+    min_age: int = Field(ge=0)
+    max_age: int = Field(ge=0)
+
+
+class WaterUnsafe(_Frozen):
+    min_open_days: int = Field(ge=0)
+    red_open_days: int = Field(ge=0)
+    duration_types: tuple[str, ...]
+    immediate_types: tuple[str, ...]
+
+
+class Disaster(_Frozen):
+    window_days: int = Field(ge=1)
+    alert_severities: tuple[str, ...] = Field(min_length=1)
+    red_severities: tuple[str, ...]
+
+
+class EligibilityReview(_Frozen):
+    vehicle_types: tuple[str, ...]
+    company_types: tuple[str, ...]
+    registered_capital_10k_yuan: float = Field(gt=0)
+
+
+class Category(_Frozen):
+    label: str = Field(min_length=1)
+    departments: tuple[str, ...] = Field(min_length=1)
+    near_line_raises: bool
+    help: tuple[str, ...] = Field(min_length=1)
+
+
+class Rules(_Frozen):
+    monitoring_line: dict[int, float] = Field(min_length=1)
+    rural_income_per_capita: dict[int, float] = Field(min_length=1)
+    recent_days: int = Field(ge=1)
+    near_line_factor: float = Field(ge=1)
+    labourer: Labourer
+    medical_burden: MedicalBurden
+    education_dropout: EducationDropout
+    water_unsafe: WaterUnsafe
+    disaster: Disaster
+    eligibility_review: EligibilityReview
+    verify_within_working_days: dict[Grade, int]
+    holidays: tuple[date, ...] = ()
+    makeup_working_days: tuple[date, ...] = ()
+    suppression_after_not_true_days: int = Field(ge=0)
+    categories: dict[str, Category]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Rules:
+        missing = [code for code in CATEGORIES if code not in self.categories]
+        unknown = [code for code in self.categories if code not in CATEGORIES]
+        if missing or unknown:
+            raise ValueError(f"categories: missing {missing}, unknown {unknown}")
+        if set(self.verify_within_working_days) != set(GRADES):
+            raise ValueError("verify_within_working_days needs red, orange and yellow")
+        weekend_holidays = [day.isoformat() for day in self.holidays if day.weekday() >= 5]
+        if weekend_holidays:
+            raise ValueError(
+                f"holidays: only weekdays matter, these fall on a weekend: {weekend_holidays}"
+            )
+        return self
+
+    def value_for_year(self, table: dict[int, float], year: int) -> tuple[float, int] | None:
+        """The value for ``year``, or the latest earlier year's (with the year used)."""
+        earlier = [known for known in table if known <= year]
+        if not earlier:
+            return None
+        used = max(earlier)
+        return table[used], used
+
+    def monitoring_line_for(self, year: int) -> tuple[float, int] | None:
+        return self.value_for_year(self.monitoring_line, year)
+
+    def rural_income_for(self, year: int) -> tuple[float, int] | None:
+        return self.value_for_year(self.rural_income_per_capita, year)
+
+    @cached_property
+    def _holidays(self) -> frozenset[date]:
+        return frozenset(self.holidays)
+
+    @cached_property
+    def _makeup(self) -> frozenset[date]:
+        return frozenset(self.makeup_working_days)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self._makeup:
+            return True
+        return day.weekday() < 5 and day not in self._holidays
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
+        current, counted = start, 0
+        while counted < days:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                counted += 1
+        return current
+
+
+def load_rules(path: Path = CONFIG_DIR / "rules.yaml") -> Rules:
+    """Parse and validate the rules; errors name the file and the field."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise RulesConfigError(f"{path}: not valid YAML: {error}") from error
+    try:
+        return Rules.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '(file)'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise RulesConfigError(f"{path}: {problems}") from error

@@ -1,0 +1,39 @@
+-- One row per unmonitored household newly granted assistance: a candidate 突发严重困难户 or 边缘易致贫户.
+with changes as (
+    select * from staging.cur_civil_assistance
+),
+
+newest as (
+    select *
+    from changes
+    qualify row_number() over (
+        partition by id_number, assistance_type order by change_date desc, delivery_date desc, source_row desc
+    ) = 1
+),
+
+granted as (
+    select newest.*, people.household_id, people.relation
+    from newest
+    inner join signals.int_people as people on newest.id_number = people.id_number
+    inner join signals.int_households as households on people.household_id = households.household_id
+    where newest.change_type = '新增'
+        and newest.change_date between $business_date::date - ($recent_days - 1) and $business_date::date
+        and not households.is_monitored
+),
+
+final as (
+    select
+        household_id,
+        'sudden_hardship' as category,
+        case when bool_or(assistance_type in ('低保', '特困供养')) then 'orange' else 'yellow' end as base_grade,
+        max(change_date) as evidence_date,
+        '区民政局社会救助变动：' || string_agg(
+            printf('%s于%s新增%s%s', relation, change_date, assistance_type,
+                case when monthly_amount_yuan is not null then printf('（%.2f元）', monthly_amount_yuan) else '' end),
+            '；' order by change_date, assistance_type
+        ) || '；该户未纳入监测，可能为突发严重困难户或边缘易致贫户' as reason
+    from granted
+    group by household_id
+)
+
+select * from final
