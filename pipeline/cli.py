@@ -85,7 +85,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from pipeline.daily import publish_outbox
+    from pipeline.daily import publish_outbox, raise_alerts
     from pipeline.feeds.registry import load_registry
     from pipeline.settings import load_settings
     from pipeline.warehouse import load
@@ -93,8 +93,11 @@ def _load(args: argparse.Namespace) -> int:
     registry = load_registry()
     settings = load_settings(args.home, args.inbox)
     outcome = load.load_run(settings.home, args.date, registry)
-    result = publish_outbox(settings, args.date, registry, outcome.plans)
-    print(f"{args.date}: warehouse loaded; outbox {result.outbox}")
+    alerts = raise_alerts(settings, args.date, outcome.redelivered)
+    result = publish_outbox(settings, args.date, registry, outcome.plans, alerts)
+    print(
+        f"{args.date}: warehouse loaded, {alerts.alerts.raised} alerts raised; outbox {result.outbox}"
+    )
     return 0
 
 
@@ -187,12 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "home", None), args.verbose)
+    from pipeline.alerts.rules import RulesConfigError
     from pipeline.feeds.registry import FeedConfigError
     from pipeline.settings import SettingsError
 
     try:
         return int(args.handler(args))
-    except (CommandError, FeedConfigError, SettingsError) as error:
+    except (CommandError, FeedConfigError, RulesConfigError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -16,17 +16,28 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
+from pipeline.alerts.rules import Rules, load_rules
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text
 from pipeline.settings import Settings
+from pipeline.signals.build import SignalReport, build_signals
 from pipeline.warehouse import load
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_MODE = 0o640  # personal data for the data engineers: owner and group only
+
+
+@dataclass(frozen=True)
+class AlertsOutcome:
+    signals: SignalReport
+    alerts: AlertReport
 
 
 @dataclass(frozen=True)
@@ -66,27 +77,62 @@ def ingest_one(
     return path
 
 
+def raise_alerts(
+    settings: Settings, business_date: date, redelivered: set[str], rules: Rules | None = None
+) -> AlertsOutcome:
+    """Signals and the alert lifecycle for ``business_date``, in one warehouse transaction."""
+    rules = rules or load_rules()
+    connection = load.connect(settings.home)
+    try:
+        connection.begin()
+        signals = build_signals(connection, rules, business_date)
+        alerts = update_alerts(connection, rules, business_date, redelivered)
+        connection.commit()
+    finally:
+        connection.close()
+    return AlertsOutcome(signals, alerts)
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM, so that Excel opens it."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def publish_outbox(
     settings: Settings,
     business_date: date,
     registry: dict[str, FeedSpec],
     plans: dict[str, FeedPlan],
+    alerts: AlertsOutcome | None = None,
 ) -> DayResult:
     """Write the day's outbox files from the warehouse, each whole or not at all."""
     outbox = settings.home.outbox(business_date)
     quarantine = load.quarantine_for(settings.home, business_date)
-    buffer = io.StringIO()
-    quarantine.to_csv(buffer, index=False, lineterminator="\n")
     outputs = {
         "quarantine.csv": atomic_write_bytes(
-            outbox / "quarantine.csv", buffer.getvalue().encode("utf-8-sig"), mode=QUARANTINE_MODE
+            outbox / "quarantine.csv", _csv_bytes(quarantine), mode=QUARANTINE_MODE
         )
     }
     connection = load.connect(settings.home)
     try:
+        if alerts is not None:
+            outputs["alerts.csv"] = atomic_write_bytes(
+                outbox / "alerts.csv", _csv_bytes(open_alerts(connection))
+            )
         manifest = build_manifest(business_date, registry, plans, connection)
     finally:
         connection.close()
+    if alerts is not None:
+        manifest["warnings"].extend([*alerts.signals.warnings, *alerts.alerts.warnings])
+        for feed, count in alerts.signals.people_not_in_registry.items():
+            if feed in manifest["feeds"]:
+                manifest["feeds"][feed]["people_not_in_registry"] = count
+        manifest["alerts"] = {
+            name: getattr(alerts.alerts, name)
+            for name in ("raised", "updated", "regraded", "escalated", "withdrawn", "suppressed")
+        }
     manifest["outputs"] = outputs
     atomic_write_text(
         outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
@@ -106,14 +152,18 @@ def run_day(
     ingested = time.perf_counter()
     outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
-    result = publish_outbox(settings, business_date, registry, outcome.plans)
+    alerts = raise_alerts(settings, business_date, outcome.redelivered)
+    alerted = time.perf_counter()
+    result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
     log.info(
-        "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, outbox %.1f s): %s",
+        "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "
+        "outbox %.1f s): %s",
         business_date,
         time.perf_counter() - started,
         ingested - started,
         loaded - ingested,
-        time.perf_counter() - loaded,
+        alerted - loaded,
+        time.perf_counter() - alerted,
         result.outbox,
     )
     return result

@@ -84,6 +84,7 @@ class EligibilityReview(_Frozen):
 
 
 class Category(_Frozen):
+    feeds: tuple[str, ...] = Field(min_length=1)
     label: str = Field(min_length=1)
     departments: tuple[str, ...] = Field(min_length=1)
     near_line_raises: bool

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadOutcome:
     plans: dict[str, FeedPlan]
+    # Feeds of which a date was delivered again with other content in this run.
+    redelivered: set[str]
 
 
 def connect(home: Home) -> duckdb.DuckDBPyConnection:
@@ -78,14 +80,18 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
         ensure_schema(connection, registry)
         connection.begin()
         loaded: list[tuple[FeedSpec, DeliveryResult]] = []
+        redelivered: set[str] = set()
         for feed, plan in plans.items():
             spec = registry[feed]
             for delivery in plan.deliveries:
                 if delivery.status != "staged":
                     continue
-                if _in_ledger(connection, delivery):
+                known = _ledger_digest(connection, delivery)
+                if known == delivery.sha256:
                     _mark_unchanged(connection, delivery)
                     continue
+                if known is not None and spec.is_file_feed:
+                    redelivered.add(feed)
                 _load_delivery(connection, spec, delivery, business_date, loaded_at)
                 delivery.status = "loaded"
                 loaded.append((spec, delivery))
@@ -95,15 +101,16 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
     finally:
         # Closing without a commit rolls the whole run back.
         connection.close()
-    return LoadOutcome(plans=plans)
+    return LoadOutcome(plans=plans, redelivered=redelivered)
 
 
-def _in_ledger(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> bool:
+def _ledger_digest(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> str | None:
+    """The digest of the delivery in force for this feed and date, if any."""
     row = connection.execute(
         "select sha256 from meta.deliveries where feed = $feed and delivery_date = $date",
         {"feed": delivery.feed, "date": delivery.date},
     ).fetchone()
-    return row is not None and row[0] == delivery.sha256
+    return None if row is None else str(row[0])
 
 
 def _mark_unchanged(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> None:

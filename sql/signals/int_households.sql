@@ -24,6 +24,7 @@ final as (
         households.household_size,
         households.net_income_last_year_yuan,
         households.grid_id as registered_grid_id,
+        households.delivery_date as registry_date,
         -- A household whose grid is unknown or broken goes to its village head.
         coalesce(group_grids.grid_id, households.village_code) as grid_id,
         group_grids.grid_id is null as has_grid_fault,

@@ -8,7 +8,7 @@ final as (
         household_id,
         'income_below_line' as category,
         case when household_type = '监测户' then 'red' else 'orange' end as base_grade,
-        $business_date::date as evidence_date,
+        registry_date as evidence_date,
         printf(
             '区乡村振兴局农户信息：%s上年家庭纯收入%.2f元、%d人，人均%.2f元，低于%d年监测范围%.0f元%s',
             case when household_type = '监测户' then '已消除风险的监测户' else household_type end,

@@ -37,7 +37,8 @@ uninsured as (
     select
         monitored_people.household_id,
         monitored_people.member_relation,
-        coalesce(enrolment.insurance_status, '不在参保名单中') as insurance_status
+        coalesce(enrolment.insurance_status, '不在参保名单中') as insurance_status,
+        (select max(delivery_date) from staging.cur_med_enrollment) as list_date
     from monitored_people
     left join enrolment on monitored_people.id_number = enrolment.id_number
     where coalesce(enrolment.insurance_status, '') <> '正常参保'
@@ -53,7 +54,7 @@ final as (
         household_id,
         'medical_uninsured' as category,
         'orange' as base_grade,
-        $business_date::date as evidence_date,
+        max(list_date) as evidence_date,
         printf(
             '区医疗保障局%d年度参保名单：%d名家庭成员无正常参保记录（%s）',
             year($business_date::date),

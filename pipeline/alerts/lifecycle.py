@@ -1,0 +1,365 @@
+"""The alert lifecycle: one open alert per household and category, graded, dated, evented.
+
+For a business date D: today's signals are graded (near the line, then compound
+risk), merged into the open alerts (new evidence updates an alert and may raise
+its grade; it never falls while open), overdue alerts are escalated, and every
+change is kept as an event. The state after each date is kept too, so a rerun of
+D first rewinds to the state before D and then reproduces the same alerts and
+events.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.alerts.rules import GRADES, Grade, Rules
+from pipeline.paths import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("new", "open", "escalated")
+NOT_TRUE = "不属实"
+EVIDENCE_WITHDRAWN = "证据撤回"
+GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+
+
+def rank(grade: str) -> int:
+    return GRADES.index(grade)  # type: ignore[arg-type]
+
+
+def raised_grade(grade: str) -> Grade:
+    return GRADES[min(rank(grade) + 1, len(GRADES) - 1)]
+
+
+@dataclass
+class Alert:
+    alert_id: str
+    household_id: str
+    category: str
+    grade: str
+    status: str
+    first_raised: date
+    last_updated: date
+    verify_by: date
+    evidence_date: date | None
+    reasons: str
+    township_code: str | None
+    village_code: str | None
+    grid_id: str | None
+    closed_date: date | None = None
+    close_cause: str | None = None
+    close_result: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass
+class AlertReport:
+    raised: int = 0
+    updated: int = 0
+    regraded: int = 0
+    escalated: int = 0
+    withdrawn: int = 0
+    suppressed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """One date's changes: the alerts by id and the events in the order they happened."""
+
+    business_date: date
+    rules: Rules
+    alerts: dict[str, Alert]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    sequences: dict[str, int] = field(default_factory=dict)
+    report: AlertReport = field(default_factory=AlertReport)
+
+    def event(self, alert: Alert, kind: str, cause: str) -> None:
+        sequence = self.sequences.get(alert.alert_id, 0)
+        self.sequences[alert.alert_id] = sequence + 1
+        self.events.append(
+            {
+                "alert_id": alert.alert_id,
+                "event_date": self.business_date,
+                "sequence": sequence,
+                "event": kind,
+                "grade": alert.grade,
+                "cause": cause,
+            }
+        )
+        alert.last_updated = self.business_date
+
+    def deadline(self, grade: str) -> date:
+        return self.rules.add_working_days(
+            self.business_date, self.rules.verify_within_working_days[grade]
+        )  # type: ignore[index]
+
+    def regrade(self, alert: Alert, grade: str, cause: str) -> None:
+        if rank(grade) <= rank(alert.grade):
+            return
+        alert.grade = grade
+        alert.verify_by = min(alert.verify_by, self.deadline(grade))
+        self.report.regraded += 1
+        self.event(alert, "regraded", cause)
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute((SQL_DIR / "alerts" / "schema.sql").read_text(encoding="utf-8"))
+
+
+def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
+    """Back to the state before ``business_date`` when it ran before; True when later
+    dates had run too (their alerts must then be run again, in order)."""
+    ran = connection.execute(
+        "select count(*) filter (as_of_date >= $day), count(*) filter (as_of_date > $day) from alerts.snapshots",
+        {"day": business_date},
+    ).fetchone()
+    if not ran or not ran[0]:
+        return False
+    connection.execute("delete from alerts.alerts")
+    connection.execute(
+        "insert into alerts.alerts select * exclude (as_of_date) from alerts.snapshots "
+        "where as_of_date = (select max(as_of_date) from alerts.snapshots where as_of_date < $day)",
+        {"day": business_date},
+    )
+    connection.execute("delete from alerts.events where event_date >= $day", {"day": business_date})
+    connection.execute(
+        "delete from alerts.snapshots where as_of_date >= $day", {"day": business_date}
+    )
+    return True
+
+
+def _load_alerts(connection: duckdb.DuckDBPyConnection) -> dict[str, Alert]:
+    frame = connection.execute("select * from alerts.alerts order by alert_id").df()
+    alerts = {}
+    for record in frame.to_dict("records"):
+        values = {key: (None if pd.isna(value) else value) for key, value in record.items()}
+        for name in ("first_raised", "last_updated", "verify_by", "evidence_date", "closed_date"):
+            if values[name] is not None:
+                values[name] = pd.Timestamp(values[name]).date()
+        alerts[values["alert_id"]] = Alert(**values)
+    return alerts
+
+
+def _signals(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    frame = connection.execute(
+        "select raised.*, households.township_code, households.village_code, households.grid_id, "
+        "households.is_near_line "
+        "from signals.raised as raised "
+        "inner join signals.int_households as households on raised.household_id = households.household_id "
+        "order by raised.household_id, raised.category"
+    ).df()
+    signals = []
+    for record in frame.to_dict("records"):
+        record["evidence_date"] = (
+            None
+            if pd.isna(record["evidence_date"])
+            else pd.Timestamp(record["evidence_date"]).date()
+        )
+        record["is_near_line"] = (
+            bool(record["is_near_line"]) if not pd.isna(record["is_near_line"]) else False
+        )
+        signals.append(record)
+    return signals
+
+
+def _graded(signal: dict[str, Any], rules: Rules) -> tuple[str, str]:
+    """Adjustment 1, near the line: some categories go one grade up."""
+    grade, reason = signal["base_grade"], signal["reason"]
+    if signal["is_near_line"] and rules.categories[signal["category"]].near_line_raises:
+        grade = raised_grade(grade)
+        reason += f"；家庭人均纯收入低于监测范围的{rules.near_line_factor:g}倍，预警上调一级"
+    return grade, reason
+
+
+def _with_help(reason: str, category: str, rules: Rules) -> str:
+    spec = rules.categories[category]
+    return f"【{spec.label}】{reason}。建议帮扶：{'、'.join(spec.help)}"
+
+
+def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None, run: _Run) -> bool:
+    """After 不属实, the same household and category rests unless worse or new evidence."""
+    if closed is None or closed.close_result != NOT_TRUE or closed.closed_date is None:
+        return False
+    resting = run.business_date - closed.closed_date < timedelta(
+        days=run.rules.suppression_after_not_true_days
+    )
+    higher = rank(grade) > rank(closed.grade)
+    new_event = evidence_date is not None and evidence_date > closed.closed_date
+    return resting and not higher and not new_event
+
+
+def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    open_by_key = {
+        (alert.household_id, alert.category): alert
+        for alert in run.alerts.values()
+        if alert.is_open
+    }
+    closed_by_key: dict[tuple[str, str], Alert] = {}
+    for alert in sorted(
+        run.alerts.values(), key=lambda item: (item.closed_date or date.min, item.alert_id)
+    ):
+        if not alert.is_open:
+            closed_by_key[(alert.household_id, alert.category)] = alert
+    seen = set()
+    for signal in signals:
+        key = (signal["household_id"], signal["category"])
+        seen.add(key)
+        grade, reason = _graded(signal, run.rules)
+        reason = _with_help(reason, signal["category"], run.rules)
+        routing = {name: signal[name] for name in ("township_code", "village_code", "grid_id")}
+        alert = open_by_key.get(key)
+        if alert is not None:
+            # The reason is refreshed every day (durations, sums); newer evidence is an event.
+            newer = signal["evidence_date"] is not None and (
+                alert.evidence_date is None or signal["evidence_date"] > alert.evidence_date
+            )
+            alert.reasons = reason
+            if newer:
+                alert.evidence_date = signal["evidence_date"]
+                run.report.updated += 1
+                run.event(alert, "updated", f"新证据（{signal['evidence_date'].isoformat()}）")
+            run.regrade(alert, grade, "新证据显示风险加重")
+            for name, value in routing.items():
+                setattr(alert, name, value)
+            continue
+        if _is_suppressed(closed_by_key.get(key), grade, signal["evidence_date"], run):
+            run.report.suppressed += 1
+            continue
+        alert = Alert(
+            alert_id=f"{signal['household_id']}-{signal['category']}-{run.business_date:%Y%m%d}",
+            household_id=signal["household_id"],
+            category=signal["category"],
+            grade=grade,
+            status="new",
+            first_raised=run.business_date,
+            last_updated=run.business_date,
+            verify_by=run.deadline(grade),
+            evidence_date=signal["evidence_date"],
+            reasons=reason,
+            **routing,
+        )
+        run.alerts[alert.alert_id] = alert
+        run.report.raised += 1
+        run.event(alert, "raised", "部门数据筛查预警")
+    return seen
+
+
+def _withdraw(run: _Run, seen: set[tuple[str, str]], redelivered_feeds: set[str]) -> None:
+    """A corrected re-delivery that removed every piece of evidence retracts the lead."""
+    for alert in sorted(run.alerts.values(), key=lambda item: item.alert_id):
+        if not alert.is_open or (alert.household_id, alert.category) in seen:
+            continue
+        if redelivered_feeds.intersection(run.rules.categories[alert.category].feeds):
+            alert.status, alert.closed_date, alert.close_cause = (
+                "closed",
+                run.business_date,
+                EVIDENCE_WITHDRAWN,
+            )
+            run.report.withdrawn += 1
+            run.event(alert, "closed", EVIDENCE_WITHDRAWN)
+
+
+def _compound(run: _Run) -> None:
+    """Adjustment 2: a household with open alerts in two or more categories: each at least orange."""
+    by_household: dict[str, list[Alert]] = {}
+    for alert in run.alerts.values():
+        if alert.is_open:
+            by_household.setdefault(alert.household_id, []).append(alert)
+    for household_alerts in by_household.values():
+        if len(household_alerts) < 2:
+            continue
+        labels = "、".join(
+            sorted(run.rules.categories[alert.category].label for alert in household_alerts)
+        )
+        for alert in sorted(household_alerts, key=lambda item: item.alert_id):
+            run.regrade(
+                alert, "orange", f"复合风险：同一户同时有{len(household_alerts)}类预警（{labels}）"
+            )
+
+
+def _escalate(run: _Run) -> None:
+    for alert in sorted(run.alerts.values(), key=lambda item: item.alert_id):
+        if not alert.is_open:
+            continue
+        if alert.first_raised == run.business_date:
+            alert.status = "new"
+        elif run.business_date > alert.verify_by:
+            if alert.status != "escalated":
+                alert.status = "escalated"
+                run.report.escalated += 1
+                run.event(
+                    alert,
+                    "escalated",
+                    f"核实期限{alert.verify_by.isoformat()}已过，转乡镇网格长督办",
+                )
+        else:
+            alert.status = "open"
+
+
+def _store(connection: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    columns = list(Alert.__dataclass_fields__)
+    frame = pd.DataFrame([asdict(alert) for alert in run.alerts.values()], columns=columns)
+    connection.execute("delete from alerts.alerts")
+    if not frame.empty:
+        connection.register("alerts_after_run", frame)
+        connection.execute("insert into alerts.alerts by name select * from alerts_after_run")
+        connection.execute(
+            "insert into alerts.snapshots by name select $day::date as as_of_date, * from alerts_after_run",
+            {"day": run.business_date},
+        )
+        connection.unregister("alerts_after_run")
+    if run.events:
+        events = pd.DataFrame(run.events)
+        connection.register("events_of_run", events)
+        connection.execute("insert into alerts.events by name select * from events_of_run")
+        connection.unregister("events_of_run")
+
+
+def update_alerts(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    redelivered_feeds: set[str] | None = None,
+) -> AlertReport:
+    """Merge ``signals.raised`` into the alerts for ``business_date`` (inside the caller's transaction)."""
+    ensure_schema(connection)
+    later_dates_rewound = _rewind(connection, business_date)
+    run = _Run(business_date, rules, _load_alerts(connection))
+    if later_dates_rewound:
+        run.report.warnings.append(
+            f"{business_date.isoformat()}或之后的日期曾经运行过：预警记录已回退到该日之前重新生成，之后的日期需要按顺序重跑"
+        )
+    seen = _merge(run, _signals(connection))
+    _withdraw(run, seen, redelivered_feeds or set())
+    _compound(run)
+    _escalate(run)
+    _store(connection, run)
+    log.info(
+        "alerts for %s: raised %d, updated %d, regraded %d, escalated %d, withdrawn %d, suppressed %d",
+        business_date,
+        run.report.raised,
+        run.report.updated,
+        run.report.regraded,
+        run.report.escalated,
+        run.report.withdrawn,
+        run.report.suppressed,
+    )
+    return run.report
+
+
+def open_alerts(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The alerts open after the latest run, as ``alerts.csv`` shows them."""
+    ensure_schema(connection)
+    return connection.execute(
+        (SQL_DIR / "alerts" / "open_alerts.sql").read_text(encoding="utf-8")
+    ).df()

@@ -1,0 +1,51 @@
+-- The alert lifecycle: one row per alert (its state after the latest run), every change
+-- as an event, and the state as of each business date (so that a rerun can rewind).
+create schema if not exists alerts;
+
+create table if not exists alerts.alerts (
+    alert_id varchar primary key,
+    household_id varchar not null,
+    category varchar not null,
+    grade varchar not null,
+    status varchar not null,            -- new | open | escalated | closed
+    first_raised date not null,
+    last_updated date not null,
+    verify_by date not null,
+    evidence_date date,
+    reasons varchar not null,
+    township_code varchar,
+    village_code varchar,
+    grid_id varchar,
+    closed_date date,
+    close_cause varchar,
+    close_result varchar
+);
+
+create table if not exists alerts.events (
+    alert_id varchar not null,
+    event_date date not null,
+    sequence integer not null,          -- order of the events of one alert on one date
+    event varchar not null,             -- raised | updated | regraded | escalated | closed
+    grade varchar not null,
+    cause varchar not null
+);
+
+create table if not exists alerts.snapshots (
+    as_of_date date not null,
+    alert_id varchar not null,
+    household_id varchar not null,
+    category varchar not null,
+    grade varchar not null,
+    status varchar not null,
+    first_raised date not null,
+    last_updated date not null,
+    verify_by date not null,
+    evidence_date date,
+    reasons varchar not null,
+    township_code varchar,
+    village_code varchar,
+    grid_id varchar,
+    closed_date date,
+    close_cause varchar,
+    close_result varchar
+);
