@@ -120,7 +120,7 @@ def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
     """Back to the state before ``business_date`` when it ran before; True when later
     dates had run too (their alerts must then be run again, in order)."""
     ran = connection.execute(
-        "select count(*) filter (as_of_date >= $day), count(*) filter (as_of_date > $day) from alerts.snapshots",
+        "select count(*) filter (as_of_date >= $day), count(*) filter (as_of_date > $day) from alerts.runs",
         {"day": business_date},
     ).fetchone()
     if not ran or not ran[0]:
@@ -128,14 +128,18 @@ def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
     connection.execute("delete from alerts.alerts")
     connection.execute(
         "insert into alerts.alerts select * exclude (as_of_date) from alerts.snapshots "
-        "where as_of_date = (select max(as_of_date) from alerts.snapshots where as_of_date < $day)",
+        "where as_of_date = (select max(as_of_date) from alerts.runs where as_of_date < $day)",
         {"day": business_date},
     )
-    connection.execute("delete from alerts.events where event_date >= $day", {"day": business_date})
-    connection.execute(
-        "delete from alerts.snapshots where as_of_date >= $day", {"day": business_date}
-    )
-    return True
+    for table, column in (
+        ("events", "event_date"),
+        ("snapshots", "as_of_date"),
+        ("runs", "as_of_date"),
+    ):
+        connection.execute(
+            f"delete from alerts.{table} where {column} >= $day", {"day": business_date}
+        )
+    return bool(ran[1])
 
 
 def _load_alerts(connection: duckdb.DuckDBPyConnection) -> dict[str, Alert]:
@@ -318,6 +322,7 @@ def _store(connection: duckdb.DuckDBPyConnection, run: _Run) -> None:
             {"day": run.business_date},
         )
         connection.unregister("alerts_after_run")
+    connection.execute("insert into alerts.runs values ($day)", {"day": run.business_date})
     if run.events:
         events = pd.DataFrame(run.events)
         connection.register("events_of_run", events)

@@ -30,6 +30,11 @@ create table if not exists alerts.events (
     cause varchar not null
 );
 
+-- one row per business date whose alerts were raised
+create table if not exists alerts.runs (
+    as_of_date date primary key
+);
+
 create table if not exists alerts.snapshots (
     as_of_date date not null,
     alert_id varchar not null,
