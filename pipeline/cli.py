@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -202,6 +203,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(
             f"error: {type(error).__name__}: {error.strerror or error} ({error.filename or ''})",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as error:
+        # The message may quote a value from the data: stderr and the log get the type only.
+        log.error(
+            "run failed: %s\n%s",
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        print(
+            f"error: 处理失败（{type(error).__name__}），详见 HOME/logs/pipeline.log",
             file=sys.stderr,
         )
         return 2

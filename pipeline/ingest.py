@@ -14,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import time
+import traceback
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,7 +115,27 @@ def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path
 def _ingest_files(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
     results = []
     for delivery in inbox_protocol.find_deliveries(settings.inbox, spec, business_date):
-        results.append(_ingest_file(spec, settings, delivery, business_date))
+        try:
+            results.append(_ingest_file(spec, settings, delivery, business_date))
+        except Exception as error:
+            # One broken delivery never hides the feed's other deliveries. The message
+            # may quote a value from the data: the log gets the type and the stack only.
+            log.error(
+                "%s %s: ingest failed with %s\n%s",
+                spec.feed,
+                delivery.path.name,
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
+            results.append(
+                DeliveryResult(
+                    feed=spec.feed,
+                    file=delivery.path.name,
+                    date=delivery.business_date.isoformat(),
+                    status="rejected",
+                    reason=f"读取时发生内部错误（{type(error).__name__}），详见日志",
+                )
+            )
     return FeedPlan(spec.feed, business_date.isoformat(), results)
 
 
@@ -134,7 +157,9 @@ def _ingest_file(
         result.status, result.reason = "rejected", str(error)
         return result
     result.marker_rows = marker.rows
-    result.sha256 = inbox_protocol.sha256_of(delivery.path)
+    # Hash and read the same bytes: a re-delivery written meanwhile cannot slip in between.
+    data = delivery.path.read_bytes()
+    result.sha256 = inbox_protocol.sha256_bytes(data)
     if result.sha256 != marker.sha256:
         result.status = "rejected"
         result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
@@ -145,7 +170,7 @@ def _ingest_file(
         return _with_marker_check(cached, marker.rows)
     started = time.perf_counter()
     try:
-        table = read_file(spec, delivery.path)
+        table = read_file(spec, data)
     except ReadError as error:
         result.status, result.reason = "rejected", f"无法读取：{error}"
         return result
@@ -213,8 +238,8 @@ def _stage(
         result.rows_quarantined = int(bad.sum())
         result.rows_loaded = result.rows_read - result.rows_quarantined
     started = time.perf_counter()
-    temporary = staged.with_name(staged.name + ".tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
+    # A folder of its own: two runs staging the same delivery never meet half-way.
+    temporary = staged.with_name(f".{staged.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     temporary.mkdir(parents=True)
     if result.status == "staged":
         kept = reasons[reasons == ""].index

@@ -52,6 +52,8 @@ def feed_status(
     if late:
         return "loaded", f"本日无交付；读取了迟到的交付（{'、'.join(late)}）"
     if plan and plan.unavailable:
+        if last_loaded is not None:
+            return "unchanged", f"{plan.unavailable}；沿用 {last_loaded.isoformat()} 及以前的数据"
         return "missing", plan.unavailable
     if deliveries:
         since = f"沿用 {last_loaded.isoformat()} 的交付" if last_loaded else "此前的交付均未能读取"

@@ -11,12 +11,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> s
     """Write ``data`` to ``path`` atomically; returns its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
+    # Created with its final mode: a file of personal data is never readable by others.
+    descriptor = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644 if mode is None else mode
+    )
+    with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     if mode is not None:
-        temporary.chmod(mode)
+        temporary.chmod(mode)  # the umask may have taken bits away; never added any
     os.replace(temporary, path)
     return hashlib.sha256(data).hexdigest()
 

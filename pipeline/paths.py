@@ -46,6 +46,7 @@ class Home:
         return self.root / "outbox" / business_date.isoformat()
 
     def ensure(self) -> Home:
+        # Personal data lives here (staging, warehouse, quarantine): owner and group only.
         for folder in (self.root, self.warehouse.parent, self.staging, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o750, parents=True, exist_ok=True)
         return self

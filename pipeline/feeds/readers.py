@@ -207,10 +207,15 @@ def _unique(headers: list[str]) -> list[str]:
     return result
 
 
-def read_csv(spec: FeedSpec, path: Path) -> RawTable:
+def read_csv(spec: FeedSpec, data: bytes | Path) -> RawTable:
     """A CSV delivery in its declared encoding, or in the one it really has."""
     assert spec.encoding is not None
-    text, actual = decode(path.read_bytes(), spec.encoding)
+    text, actual = decode(data.read_bytes() if isinstance(data, Path) else data, spec.encoding)
+    if not text.strip():
+        # Nothing changed that day: no header, no rows.
+        table = _table_from_rows(spec, [column.name for column in spec.columns], [])
+        table.encoding_read = actual
+        return table
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -249,12 +254,15 @@ def _rows_with_trailing_blanks(text: str) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def read_xlsx(spec: FeedSpec, path: Path) -> RawTable:
+def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
     """The registry's sheet of an XLSX delivery; other sheets (说明) are ignored."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        if isinstance(data, Path):
+            workbook = CalamineWorkbook.from_path(str(data))
+        else:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, OSError, ValueError) as error:
         raise ReadError(f"无法打开 XLSX 文件：{type(error).__name__}") from error
     assert spec.sheet is not None
@@ -268,14 +276,21 @@ def read_xlsx(spec: FeedSpec, path: Path) -> RawTable:
         rows.pop(0)
     if not rows:
         raise ReadError(f"工作表“{spec.sheet}”为空，没有表头")
-    return _table_from_rows(spec, rows[0], rows[1:])
+    header = rows[0]
+    while header and header[-1] is None:
+        header = header[:-1]
+    for number, row in enumerate(rows[1:], 2):
+        if not _is_blank(row[len(header) :]):
+            raise ReadError(f"第{number}行在表头以外的列中有值")
+    return _table_from_rows(spec, header, rows[1:])
 
 
-def read_file(spec: FeedSpec, path: Path) -> RawTable:
+def read_file(spec: FeedSpec, data: bytes) -> RawTable:
+    """A delivery's bytes (the very bytes whose digest was checked) as a table."""
     if spec.format == "csv":
-        return read_csv(spec, path)
+        return read_csv(spec, data)
     if spec.format == "xlsx":
-        return read_xlsx(spec, path)
+        return read_xlsx(spec, data)
     raise ValueError(f"{spec.feed} is not a file feed")
 
 

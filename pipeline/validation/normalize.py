@@ -35,6 +35,8 @@ _PARENTHESISED_SUFFIX = re.compile(r"\(.*\)$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 _AMOUNT_NOISE = re.compile(r"[,\s元¥￥]|人民币")
 _AMOUNT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+# No amount in these feeds comes near 10^12 yuan; a larger number is an ID pasted in the wrong column.
+MAX_AMOUNT = 1e12
 
 Verdict = tuple[Any, str | None]  # (typed value or None, reason or None)
 
@@ -49,10 +51,12 @@ def header_key(header: object) -> str:
 
 
 def header_keys(header: object) -> tuple[str, ...]:
-    """A header and, when it carries a parenthesised unit such as ``(元)``, the bare name."""
+    """A header and, when it carries a parenthesised unit such as ``(元)``, the name without
+    the unit and the name with the unit but without the parentheses (``直接经济损失万元``)."""
     key = header_key(header)
     bare = _PARENTHESISED_SUFFIX.sub("", key)
-    return (key, bare) if bare and bare != key else (key,)
+    unwrapped = key.replace("(", "").replace(")", "")
+    return tuple(dict.fromkeys(candidate for candidate in (key, bare, unwrapped) if candidate))
 
 
 def is_missing(value: object) -> bool:
@@ -181,16 +185,16 @@ def normalize_id_number(values: pd.Series, *, today: date) -> tuple[pd.Series, p
 
 
 def _from_excel_serial(serial: float) -> date | None:
-    if (
-        not float(serial).is_integer()
-        or not EXCEL_SERIAL_RANGE[0] <= serial <= EXCEL_SERIAL_RANGE[1]
-    ):
+    """An Excel serial day number (the time of day, if any, is dropped)."""
+    if not EXCEL_SERIAL_RANGE[0] <= serial < EXCEL_SERIAL_RANGE[1] + 1:
         return None
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
 def _parse_date_text(text: str) -> date | None:
     compact = _WHITESPACE.sub("", text)
+    if compact.isdigit() and len(compact) != 8:
+        return _from_excel_serial(float(compact)) if len(compact) == 5 else None
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(compact, fmt).date()
@@ -217,7 +221,10 @@ def normalize_date(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]
         elif isinstance(value, date):
             parsed = value
         elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            parsed = _from_excel_serial(float(value))
+            # A numeric cell: an Excel serial, or the 20260305 form typed as a number.
+            number = float(value)
+            whole = number.is_integer() and 19000101 <= number <= 21001231
+            parsed = _parse_date_text(str(int(number))) if whole else _from_excel_serial(number)
         else:
             text = as_text(value)
             if text is None:
@@ -247,6 +254,8 @@ def normalize_amount(values: pd.Series, label: str) -> tuple[pd.Series, pd.Serie
         amount = _amount(value)
         if amount is None and as_text(value) is not None:
             return None, f"{label}无法解析为金额：{as_text(value)}"
+        if amount is not None and abs(amount) >= MAX_AMOUNT:
+            return None, f"{label}数值超出合理范围"
         return amount, None
 
     return per_distinct(values, judge, "float64")
@@ -260,6 +269,8 @@ def normalize_integer(values: pd.Series, label: str) -> tuple[pd.Series, pd.Seri
             return (None, None) if text is None else (None, f"{label}不是整数：{text}")
         if not float(amount).is_integer():
             return None, f"{label}应为整数：{amount}"
+        if abs(amount) >= MAX_AMOUNT:
+            return None, f"{label}数值超出合理范围"
         return amount, None
 
     numbers, reasons = per_distinct(values, judge, "float64")

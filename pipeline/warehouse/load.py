@@ -54,7 +54,9 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, registry: dict[str, Fee
         for name in statements.staging_columns(spec):
             if name not in existing:
                 connection.execute(statements.add_column_sql(spec, name))
-        connection.execute(statements.current_view_sql(spec))
+    # Views after every table exists: a view may read another feed's view.
+    for spec in sorted(registry.values(), key=lambda item: len(item.references)):
+        connection.execute(statements.current_view_sql(spec, registry))
 
 
 def read_plans(
@@ -95,8 +97,11 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
                 _load_delivery(connection, spec, delivery, business_date, loaded_at)
                 delivery.status = "loaded"
                 loaded.append((spec, delivery))
-        for spec, delivery in loaded:
-            _check_references(connection, spec, delivery, registry, business_date)
+        loaded_feeds = {spec.feed for spec, _ in loaded}
+        for spec in registry.values():
+            touched = {spec.feed, *(reference.feed for reference in spec.references)}
+            if spec.references and spec.is_file_feed and touched & loaded_feeds:
+                _check_references(connection, spec, plans, registry, business_date)
         connection.commit()
     finally:
         # Closing without a commit rolls the whole run back.
@@ -146,12 +151,12 @@ def _load_delivery(
         )
     else:
         # Rows read again replace their earlier copy; a row quarantined before and
-        # now readable (or quarantined again) leaves only its newest verdict.
-        connection.execute(statements.delete_merged_keys_sql(spec), {"rows_path": rows_path})
+        # now readable (or quarantined now) leaves only its newest verdict.
         reread = [
             *pd.read_parquet(rows_path, columns=[spec.key[0]])[spec.key[0]].astype(str),
             *pd.read_parquet(quarantine_path, columns=["row"])["row"].astype(str),
         ]
+        connection.execute(statements.delete_keys_sql(spec), {"keys": reread})
         connection.execute(
             "delete from meta.quarantine where feed = $feed and row in (select unnest($keys::varchar[]))",
             {"feed": spec.feed, "keys": reread},
@@ -199,21 +204,36 @@ def _load_delivery(
 def _check_references(
     connection: duckdb.DuckDBPyConnection,
     spec: FeedSpec,
-    delivery: DeliveryResult,
+    plans: dict[str, FeedPlan],
     registry: dict[str, FeedSpec],
     business_date: date,
 ) -> None:
-    """Quarantine the rows of a just-loaded delivery that point at nothing in force."""
+    """Quarantine the rows of the delivery in force that point at nothing in force.
+
+    Judged again whenever either side loads: a member whose household arrives
+    later comes back, a member whose household left the registry goes. The rows
+    stay in staging; the ``cur_`` view leaves them out.
+    """
+    in_force = connection.execute(
+        "select max(delivery_date) from meta.deliveries where feed = $feed", {"feed": spec.feed}
+    ).fetchone()
+    if not in_force or in_force[0] is None:
+        return
+    delivery_date = in_force[0]
+    table = statements.staging_table(spec)
     for reference in spec.references:
+        connection.execute(
+            "delete from meta.quarantine where feed = $feed and delivery_date = $delivery_date and reason = $reason",
+            {"feed": spec.feed, "delivery_date": delivery_date, "reason": reference.reason},
+        )
         target = registry[reference.feed]
-        table = statements.staging_table(spec)
         orphans = connection.execute(
             f"select * from {table} where delivery_date = $delivery_date "
             f"and {statements.quote(reference.field)} is not null "
             f"and {statements.quote(reference.field)} not in "
             f"(select {statements.quote(reference.target)} from {statements.current_view(target)} "
             f"where {statements.quote(reference.target)} is not null)",
-            {"delivery_date": delivery.date},
+            {"delivery_date": delivery_date},
         ).df()
         if orphans.empty:
             continue
@@ -231,30 +251,26 @@ def _check_references(
                 "row": orphans["source_row"].astype("string"),
                 "reason": reference.reason,
                 "raw": raw,
-                "delivery_date": pd.to_datetime(orphans["delivery_date"]).dt.date,
+                "delivery_date": delivery_date,
                 "loaded_for_date": business_date,
             }
         )
         connection.register("orphans_quarantined", quarantined)
         connection.execute("insert into meta.quarantine by name select * from orphans_quarantined")
         connection.unregister("orphans_quarantined")
-        connection.execute(
-            f"delete from {table} where delivery_date = $delivery_date and source_row in "
-            f"(select unnest($rows::bigint[]))",
-            {
-                "delivery_date": delivery.date,
-                "rows": [int(value) for value in orphans["source_row"]],
-            },
-        )
-        count = len(orphans)
-        delivery.rows_loaded -= count
-        delivery.rows_quarantined += count
-        connection.execute(
-            "update meta.deliveries set rows_loaded = rows_loaded - $count, "
-            "rows_quarantined = rows_quarantined + $count "
-            "where feed = $feed and delivery_date = $delivery_date",
-            {"count": count, "feed": spec.feed, "delivery_date": delivery.date},
-        )
+    counts = connection.execute(
+        "update meta.deliveries set "
+        "rows_quarantined = (select count(*) from meta.quarantine "
+        "    where feed = $feed and delivery_date = $delivery_date), "
+        "rows_loaded = rows_read - (select count(*) from meta.quarantine "
+        "    where feed = $feed and delivery_date = $delivery_date) "
+        "where feed = $feed and delivery_date = $delivery_date "
+        "returning rows_loaded, rows_quarantined",
+        {"feed": spec.feed, "delivery_date": delivery_date},
+    ).fetchone()
+    for delivery in plans.get(spec.feed, FeedPlan(spec.feed, "", [])).deliveries:
+        if counts and delivery.date == delivery_date.isoformat() and delivery.status == "loaded":
+            delivery.rows_loaded, delivery.rows_quarantined = int(counts[0]), int(counts[1])
 
 
 def record_run(home: Home, business_date: date, manifest: dict[str, object]) -> None:

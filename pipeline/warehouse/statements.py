@@ -56,25 +56,31 @@ def add_column_sql(spec: FeedSpec, name: str) -> str:
     return f"alter table {staging_table(spec)} add column if not exists {quote(name)} {staging_columns(spec)[name]}"
 
 
-def current_view_sql(spec: FeedSpec) -> str:
-    """The state in force: the newest snapshot, or the newest row per key of an increment."""
+def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
+    """The state in force: the newest snapshot that has rows, or the newest row per key of
+    an increment; rows pointing at nothing in force (``references``) are left out."""
     table = staging_table(spec)
+    conditions = []
     if spec.kind == "snapshot":
-        return (
-            f"create or replace view {current_view(spec)} as\n"
-            f"select * from {table}\n"
-            f"where delivery_date = (\n"
-            f"    select max(delivery_date) from meta.deliveries where feed = '{spec.feed}'\n"
-            f")"
+        # An empty or wholly quarantined snapshot does not wipe the state in force.
+        conditions.append(
+            f"delivery_date = (\n    select max(delivery_date) from meta.deliveries\n"
+            f"    where feed = '{spec.feed}' and rows_loaded > 0\n)"
         )
-    key = ", ".join(quote(field) for field in spec.key)
-    return (
-        f"create or replace view {current_view(spec)} as\n"
-        f"select * from {table}\n"
-        f"qualify row_number() over (\n"
-        f"    partition by {key} order by delivery_date desc, source_row desc nulls last\n"
-        f") = 1"
-    )
+    for reference in spec.references:
+        target = registry[reference.feed]
+        conditions.append(
+            f"{quote(reference.field)} in (select {quote(reference.target)} from {current_view(target)})"
+        )
+    where = ("\nwhere " + "\n    and ".join(conditions)) if conditions else ""
+    qualify = ""
+    if spec.kind == "increment":
+        key = ", ".join(quote(field) for field in spec.key)
+        qualify = (
+            f"\nqualify row_number() over (\n"
+            f"    partition by {key} order by delivery_date desc, source_row desc nulls last\n) = 1"
+        )
+    return f"create or replace view {current_view(spec)} as\nselect * from {table}{where}{qualify}"
 
 
 def delete_delivery_sql(spec: FeedSpec) -> str:
@@ -82,12 +88,12 @@ def delete_delivery_sql(spec: FeedSpec) -> str:
     return f"delete from {staging_table(spec)} where delivery_date = $delivery_date"
 
 
-def delete_merged_keys_sql(spec: FeedSpec) -> str:
-    """Rows read again from a database view replace the earlier copy of the same key."""
-    key = ", ".join(quote(field) for field in spec.key)
+def delete_keys_sql(spec: FeedSpec) -> str:
+    """Rows read again from a database view replace (or, quarantined now, remove) the
+    earlier copy of the same key."""
     return (
         f"delete from {staging_table(spec)}\n"
-        f"where ({key}) in (select ({key}) from read_parquet($rows_path))"
+        f"where cast({quote(spec.key[0])} as varchar) in (select unnest($keys::varchar[]))"
     )
 
 
