@@ -176,27 +176,29 @@ def _ingest_file(
         return result
     result.timings["read_s"] = round(time.perf_counter() - started, 3)
     if len(table) != marker.rows:
-        result.status, result.rows_rejected = "rejected", len(table)
-        result.reason = f"数据行数 {len(table)} 与 .ok 标记 rows={marker.rows} 不符，整批拒收"
-        return result
+        return _reject_row_count(result, len(table), marker.rows)
     _stage(spec, table, result, staged, today=delivery.business_date)
     return result
 
 
 def _with_marker_check(cached: DeliveryResult, marker_rows: int) -> DeliveryResult:
     # The digest matched, so the file is the one staged; its row count is known.
-    if cached.status == "staged" and cached.rows_read != marker_rows:
-        cached.status = "rejected"
-        cached.reason = f"数据行数 {cached.rows_read} 与 .ok 标记 rows={marker_rows} 不符，整批拒收"
-        cached.staged = None
-        cached.rows_rejected, cached.rows_read, cached.rows_loaded, cached.rows_quarantined = (
-            cached.rows_read,
-            0,
-            0,
-            0,
-        )
     cached.marker_rows = marker_rows
+    if cached.status == "staged" and cached.rows_read != marker_rows:
+        return _reject_row_count(cached, cached.rows_read, marker_rows)
     return cached
+
+
+def _reject_row_count(result: DeliveryResult, rows: int, marker_rows: int) -> DeliveryResult:
+    result.status, result.staged = "rejected", None
+    result.reason = f"数据行数 {rows} 与 .ok 标记 rows={marker_rows} 不符，整批拒收"
+    result.rows_rejected, result.rows_read, result.rows_loaded, result.rows_quarantined = (
+        rows,
+        0,
+        0,
+        0,
+    )
+    return result
 
 
 def _cached(staged: Path) -> DeliveryResult | None:

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.alerts.rules import GRADES, Grade, Rules
+from pipeline.alerts.rules import GRADES, Rules
 from pipeline.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,10 @@ GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 
 
 def rank(grade: str) -> int:
-    return GRADES.index(grade)  # type: ignore[arg-type]
+    return GRADES.index(grade)
 
 
-def raised_grade(grade: str) -> Grade:
+def raised_grade(grade: str) -> str:
     return GRADES[min(rank(grade) + 1, len(GRADES) - 1)]
 
 
@@ -101,7 +101,7 @@ class _Run:
     def deadline(self, grade: str) -> date:
         return self.rules.add_working_days(
             self.business_date, self.rules.verify_within_working_days[grade]
-        )  # type: ignore[index]
+        )
 
     def regrade(self, alert: Alert, grade: str, cause: str) -> None:
         if rank(grade) <= rank(alert.grade):
@@ -144,9 +144,11 @@ def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
 
 def _load_alerts(connection: duckdb.DuckDBPyConnection) -> dict[str, Alert]:
     frame = connection.execute("select * from alerts.alerts order by alert_id").df()
-    alerts = {}
+    alerts: dict[str, Alert] = {}
     for record in frame.to_dict("records"):
-        values = {key: (None if pd.isna(value) else value) for key, value in record.items()}
+        values: dict[str, Any] = {
+            str(key): (None if pd.isna(value) else value) for key, value in record.items()
+        }
         for name in ("first_raised", "last_updated", "verify_by", "evidence_date", "closed_date"):
             if values[name] is not None:
                 values[name] = pd.Timestamp(values[name]).date()
@@ -221,25 +223,25 @@ def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
         grade, reason = _graded(signal, run.rules)
         reason = _with_help(reason, signal["category"], run.rules)
         routing = {name: signal[name] for name in ("township_code", "village_code", "grid_id")}
-        alert = open_by_key.get(key)
-        if alert is not None:
+        existing = open_by_key.get(key)
+        if existing is not None:
             # The reason is refreshed every day (durations, sums); newer evidence is an event.
             newer = signal["evidence_date"] is not None and (
-                alert.evidence_date is None or signal["evidence_date"] > alert.evidence_date
+                existing.evidence_date is None or signal["evidence_date"] > existing.evidence_date
             )
-            alert.reasons = reason
+            existing.reasons = reason
             if newer:
-                alert.evidence_date = signal["evidence_date"]
+                existing.evidence_date = signal["evidence_date"]
                 run.report.updated += 1
-                run.event(alert, "updated", f"新证据（{signal['evidence_date'].isoformat()}）")
-            run.regrade(alert, grade, "新证据显示风险加重")
+                run.event(existing, "updated", f"新证据（{signal['evidence_date'].isoformat()}）")
+            run.regrade(existing, grade, "新证据显示风险加重")
             for name, value in routing.items():
-                setattr(alert, name, value)
+                setattr(existing, name, value)
             continue
         if _is_suppressed(closed_by_key.get(key), grade, signal["evidence_date"], run):
             run.report.suppressed += 1
             continue
-        alert = Alert(
+        raised = Alert(
             alert_id=f"{signal['household_id']}-{signal['category']}-{run.business_date:%Y%m%d}",
             household_id=signal["household_id"],
             category=signal["category"],
@@ -252,9 +254,9 @@ def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
             reasons=reason,
             **routing,
         )
-        run.alerts[alert.alert_id] = alert
+        run.alerts[raised.alert_id] = raised
         run.report.raised += 1
-        run.event(alert, "raised", "部门数据筛查预警")
+        run.event(raised, "raised", "部门数据筛查预警")
     return seen
 
 

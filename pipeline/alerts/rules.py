@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pipeline.paths import CONFIG_DIR
 
 Grade = Literal["yellow", "orange", "red"]
-GRADES: tuple[Grade, ...] = ("yellow", "orange", "red")
+GRADES: tuple[str, ...] = ("yellow", "orange", "red")
 CATEGORIES = (
     "medical_burden",
     "medical_uninsured",
@@ -102,7 +102,8 @@ class Rules(_Frozen):
     water_unsafe: WaterUnsafe
     disaster: Disaster
     eligibility_review: EligibilityReview
-    verify_within_working_days: dict[Grade, int]
+    # Validated below to hold every grade.
+    verify_within_working_days: dict[str, int]
     holidays: tuple[date, ...] = ()
     makeup_working_days: tuple[date, ...] = ()
     suppression_after_not_true_days: int = Field(ge=0)

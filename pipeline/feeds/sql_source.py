@@ -36,9 +36,7 @@ def window_for(spec: FeedSpec, business_date: date, last_pulled: date | None) ->
     assert spec.sql is not None
     if last_pulled is None:
         return Window(business_date - timedelta(days=spec.sql.first_window_days - 1), business_date)
-    return Window(
-        min(last_pulled, business_date) - timedelta(days=spec.sql.lookback_days), business_date
-    )
+    return Window(last_pulled - timedelta(days=spec.sql.lookback_days), business_date)
 
 
 def redact(url: str) -> str:

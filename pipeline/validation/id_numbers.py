@@ -118,11 +118,6 @@ def parse_series(values: pd.Series, *, today: date | None = None) -> tuple[pd.Se
     return numbers, reasons
 
 
-def sex_of(number: str) -> str:
-    """男 or 女 from a valid 18-digit number."""
-    return "男" if int(number[16]) % 2 else "女"
-
-
 def make(area_code: str, birth: date, sequence: int, sex: str) -> str:
     """A valid 18-digit number: for the demo district and for tests."""
     if not 0 <= sequence < 1000:
