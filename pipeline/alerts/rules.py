@@ -9,14 +9,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.paths import CONFIG_DIR
 
-Grade = Literal["yellow", "orange", "red"]
 GRADES: tuple[str, ...] = ("yellow", "orange", "red")
 CATEGORIES = (
     "medical_burden",
