@@ -132,7 +132,9 @@ def test_renamed_column_and_changed_encoding_are_configuration_only(feeds_dir, s
 
     info = result.manifest["feeds"]["hrss_employment"]
     assert (info["status"], info["rows_loaded"]) == ("loaded", 1)
-    assert not [warning for warning in result.manifest["warnings"] if "编码" in warning or "列" in warning]
+    assert not [
+        warning for warning in result.manifest["warnings"] if "编码" in warning or "列" in warning
+    ]
     with duckdb.connect(str(settings.home.warehouse), read_only=True) as connection:
         assert connection.execute(
             "select employment_status, work_region from staging.stg_hrss_employment"
