@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.demo import names
+from pipeline.demo.cases import Cases
 from pipeline.demo.population import District, Person
 from pipeline.feeds.registry import FeedSpec
 from pipeline.validation.id_numbers import check_digit
@@ -69,7 +70,13 @@ def claims_table(spec: FeedSpec, metadata: sa.MetaData) -> sa.Table:
 
 
 def write_claims(
-    url: str, spec: FeedSpec, district: District, start: date, end: date, seed: int
+    url: str,
+    spec: FeedSpec,
+    district: District,
+    start: date,
+    end: date,
+    seed: int,
+    cases: Cases | None = None,
 ) -> ClaimsResult:
     assert spec.sql is not None
     metadata = sa.MetaData()
@@ -84,7 +91,8 @@ def write_claims(
             table.drop(connection, checkfirst=True)
             table.create(connection)
             chunk: list[dict[str, object]] = []
-            for row in _claims(district, start, end, random.Random(f"{seed}/med_claims"), result):
+            rng = random.Random(f"{seed}/med_claims")
+            for row in _claims(district, start, end, rng, result, cases):
                 chunk.append({names_by_field[key]: value for key, value in row.items()})
                 if len(chunk) >= CHUNK:
                     connection.execute(table.insert(), chunk)
@@ -110,18 +118,49 @@ def _yuan(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+def _limits(cases: Cases | None, start: date, end: date) -> tuple[dict[bool, int], dict[bool, int]]:
+    """Quiet background: per household (by monitored or not) the self-paid cost, in cents,
+    that its settlements of the whole range stay under, and the cap of one inpatient
+    settlement; both well below the medical burden thresholds of the rules."""
+    if cases is None:
+        return {True: 400_000, False: 800_000}, {True: 300_000, False: 1_200_000}
+    burden = cases.rules.medical_burden
+    incomes = [cases.rules.rural_income_for(year - 1) for year in (start.year, end.year)]
+    rural = min(value[0] for value in incomes if value is not None)
+    total = {
+        True: round(rural * burden.share_of_rural_income_monitored * 40),
+        False: round(rural * burden.share_of_rural_income_other * 40),
+    }
+    inpatient = {
+        True: round(burden.inpatient_self_paid_monitored_yuan * 60),
+        False: round(burden.inpatient_self_paid_other_yuan * 60),
+    }
+    return total, inpatient
+
+
 def _claims(
-    district: District, start: date, end: date, rng: random.Random, result: ClaimsResult
+    district: District,
+    start: date,
+    end: date,
+    rng: random.Random,
+    result: ClaimsResult,
+    cases: Cases | None = None,
 ) -> Iterator[dict[str, object]]:
     first = start - timedelta(days=WINDOW_DAYS)
     span = (end - first).days + 1
     serial = 0
     pending = list(CLAIM_DEFECTS)
     rng.shuffle(pending)
+    budgets, inpatient_caps = _limits(cases, start, end)
+    spent: dict[str, int] = {}
+    reserved = cases.reserved if cases is not None else set()
     for person in district.persons:
         household = person.household
         if household is None or person.joined is not None:
             continue
+        if household.household_id in reserved:
+            continue
+        monitored = household.is_monitored
         age = person.age_on(start)
         rate = 0.8 + (1.4 if age >= 60 else 0) + (1.0 if age < 6 else 0)
         rate += {"长期慢性病": 3.0, "患有大病": 5.0, "残疾": 0.8}.get(person.health, 0)
@@ -131,6 +170,15 @@ def _claims(
                 continue
             serial += 1
             row = _settlement(person, day, serial, rng)
+            room = budgets[monitored] - spent.get(household.household_id, 0)
+            if row["visit_type"] == "住院":
+                room = min(room, inpatient_caps[monitored])
+            if not _fit(row, room):
+                serial -= 1
+                continue
+            spent[household.household_id] = spent.get(household.household_id, 0) + round(
+                row["self_paid_yuan"] * 100  # type: ignore[operator]
+            )
             reversed_ = rng.random() < REVERSAL_SHARE
             if not reversed_:
                 # Every kind once early on (small districts), then ~0.5 % at random.
@@ -160,6 +208,62 @@ def _claims(
                 )
                 result.rows += 1
                 yield reversal
+    if cases is not None:
+        yield from _planted(cases, serial, rng, result)
+
+
+def _fit(row: dict[str, object], room: int) -> bool:
+    """Scale a settlement down so that its self-paid part fits ``room`` cents; False when it cannot."""
+    self_paid = round(row["self_paid_yuan"] * 100)  # type: ignore[operator]
+    if self_paid <= room:
+        return True
+    if room < 2000:
+        return False
+    factor = room / self_paid * 0.9
+    parts = {
+        key: round(row[key] * 100 * Decimal(str(factor)))  # type: ignore[operator]
+        for key in _AMOUNTS
+        if key != "self_paid_yuan"
+    }
+    total = parts.pop("total_cost_yuan")
+    row["total_cost_yuan"] = _yuan(total)
+    for key, cents in parts.items():
+        row[key] = _yuan(cents)
+    row["self_paid_yuan"] = _yuan(total - sum(parts.values()))
+    return True
+
+
+def _planted(
+    cases: Cases, serial: int, rng: random.Random, result: ClaimsResult
+) -> Iterator[dict[str, object]]:
+    """The planted inpatient settlements: no defects, self-paid exactly as planned."""
+    for claim in cases.claims:
+        serial += 1
+        row = _settlement(claim.person, claim.day, serial, rng)
+        household = claim.person.household
+        assert household is not None
+        village = household.village
+        aid = (
+            round(claim.self_paid_cents * rng.uniform(0.1, 0.3))
+            if household.kind != "一般农户"
+            else 0
+        )
+        pooled = round(claim.self_paid_cents * rng.uniform(1.2, 2.5))
+        total = pooled + aid + claim.self_paid_cents
+        row.update(
+            visit_type="住院",
+            institution_name=rng.choice(names.HOSPITALS_INPATIENT).format(
+                township=village.township.name, village=village.name
+            ),
+            diagnosis=rng.choice(names.DIAGNOSES_INPATIENT) or None,
+            total_cost_yuan=_yuan(total),
+            pooled_fund_paid_yuan=_yuan(pooled),
+            critical_illness_paid_yuan=_yuan(0),
+            medical_aid_paid_yuan=_yuan(aid),
+            self_paid_yuan=_yuan(claim.self_paid_cents),
+        )
+        result.rows += 1
+        yield row
 
 
 _AMOUNTS = (

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from pipeline.demo import names
-from pipeline.demo.population import District, Household, Person, random_date
+from pipeline.demo.cases import Cases
+from pipeline.demo.population import District, Household, Person, Village, random_date
 
 PROTECTED = "_protected"
 # Draws from a pool before giving up on finding someone eligible (small districts run dry).
@@ -71,6 +72,7 @@ class Increments:
     start: date
     end: date
     seed: int
+    cases: Cases
     rows: dict[str, dict[date, list[Row]]] = field(default_factory=dict)
     _used_keys: set[tuple[object, ...]] = field(default_factory=set)
     # One birth per mother within a range.
@@ -89,7 +91,11 @@ class Increments:
             self.rows[feed] = {}
         water = _Water(self.district, random.Random(f"{self.seed}/water_supply"), scale, len(days))
         disasters = _disasters(
-            self.district, random.Random(f"{self.seed}/disaster_events"), days, scale
+            self.district,
+            random.Random(f"{self.seed}/disaster_events"),
+            days,
+            scale,
+            self.cases.flood_village,
         )
         for index, day in enumerate(days):
             weekend = day.weekday() >= 5
@@ -98,9 +104,18 @@ class Increments:
                 expected = per_100k * scale * (0.35 if weekend else 1.0) * rng.uniform(0.8, 1.2)
                 minimum = max(1, math.ceil(MIN_ROWS_OVER_RANGE[feed] / len(days)))
                 count = max(minimum, round(expected))
+                # Planted rows take the place of background ones: deliveries keep their size.
+                count = max(1, count - len(self.cases.increments.get(feed, {}).get(day, [])))
                 maker = getattr(self, "_" + feed)
                 self.rows[feed][day] = maker(rng, day, count, first=index == 0)
-            self.rows["water_supply"][day] = water.day(day)
+            for feed, by_day in self.cases.increments.items():
+                planted = [dict(row) for row in by_day.get(day, [])]
+                rows = self.rows[feed][day]
+                for row in planted:
+                    rows.insert(self._rng[feed].randint(0, len(rows)), row)
+            self.rows["water_supply"][day] = water.day(day) + [
+                dict(row) for row in self.cases.water.get(day, [])
+            ]
             self.rows["disaster_events"][day] = disasters.get(day, [])
         return self.rows
 
@@ -108,6 +123,23 @@ class Increments:
 
     def _alive(self, person: Person, day: date) -> bool:
         return person.left is None and (person.joined is None or person.joined <= day)
+
+    def _frozen(self, person: Person) -> bool:
+        """Planted households and the flood and water villages keep their size."""
+        household = person.household
+        return household is not None and household.household_id in self.cases.frozen
+
+    def _listed(self, household: Household, day: date) -> int:
+        return sum(1 for member in household.members if self._alive(member, day))
+
+    def _near_line(self, household: Household, day: date) -> bool:
+        size = max(1, self._listed(household, day))
+        return household.income_yuan / size < self.cases.near
+
+    def _may_grow(self, household: Household, day: date) -> bool:
+        """A new member must not take the household below the line (or near it, when not monitored)."""
+        floor = self.cases.line if household.is_monitored else self.cases.near
+        return household.income_yuan / (self._listed(household, day) + 1) >= floor
 
     def _fresh_key(self, key: tuple[object, ...]) -> bool:
         """Keys repeat neither within a delivery nor across the range (no accidental duplicates)."""
@@ -131,6 +163,9 @@ class Increments:
                 person = rng.choices(pool, cum_weights=cum_weights)[0]
             else:
                 person = rng.choice(pool)
+            household = person.household
+            if household is not None and household.household_id in self.cases.reserved:
+                continue
             if self._alive(person, day):
                 yield person
 
@@ -156,6 +191,11 @@ class Increments:
                     40 if summer else 6,
                 ),
             )[0]
+            if status in ("休学", "辍学") and (
+                stage in ("学前", "小学", "初中") or _age(person, day) < 16
+            ):
+                # Quiet background: leaving compulsory education is a planted case only.
+                status = rng.choice(("在读", "转入", "转出"))
             changed = change_date(rng, day)
             if not self._fresh_key(("edu", person.id_number, status, changed)):
                 continue
@@ -202,9 +242,14 @@ class Increments:
     ) -> list[Row]:
         rows: list[Row] = []
         # Names that only GB18030 can carry: the first delivery always has one.
-        forced = [p for p in self._rare if self._alive(p, day)][:1] if first else []
-        if not first and self._rare and rng.random() < 0.3:
-            forced = [rng.choice(self._rare)]
+        rare = [
+            p
+            for p in self._rare
+            if p.household is None or p.household.household_id not in self.cases.reserved
+        ]
+        forced = [p for p in rare if self._alive(p, day)][:1] if first else []
+        if not first and rare and rng.random() < 0.3:
+            forced = [rng.choice(rare)]
         candidates = self._pick(rng, self._civil_pool, day, self._civil_weights)
         for person in [*forced, *candidates]:
             if len(rows) >= count:
@@ -223,6 +268,17 @@ class Increments:
                 if kind == "临时救助"
                 else rng.choices(("新增", "停保", "调整"), (50, 25, 25))[0]
             )
+            # Quiet background: new assistance only for monitored households (already
+            # followed), stops only for households neither monitored nor near the line.
+            household = person.household
+            assert household is not None
+            if change == "新增" and not household.is_monitored:
+                if person not in forced:
+                    continue
+                # The rare name still goes out, with a change that raises nothing.
+                kind, change = ("低保" if kind == "临时救助" else kind), "调整"
+            if change == "停保" and (household.is_monitored or self._near_line(household, day)):
+                change = "调整"
             changed = change_date(rng, day)
             if not self._fresh_key(("civil", person.id_number, kind, change, changed)):
                 continue
@@ -271,6 +327,12 @@ class Increments:
             status = rng.choices(
                 ("就业登记", "灵活就业", "失业登记", "返乡未就业"), (40, 25, 20, 15)
             )[0]
+            if (
+                status in ("失业登记", "返乡未就业")
+                and person.labour in self.cases.rules.labourer.skills
+            ):
+                # Quiet background: a labourer out of work is a planted case only.
+                status = rng.choice(("就业登记", "灵活就业"))
             changed = change_date(rng, day)
             if not self._fresh_key(("hrss", person.id_number, status, changed)):
                 continue
@@ -326,7 +388,13 @@ class Increments:
             age = _age(person, day)
             if person.relation == "户主" or person.joined is not None:
                 continue
-            if working_age and 25 <= age <= 58:
+            if self._frozen(person):
+                continue
+            if (
+                working_age
+                and 25 <= age <= 58
+                and person.labour not in self.cases.rules.labourer.skills
+            ):
                 remark = rng.choice(("交通事故死亡", "意外溺亡", "突发疾病死亡", "工伤事故死亡"))
             elif not working_age and age >= 65:
                 remark = rng.choice(("病故", "病故", "因病死亡", "自然死亡", ""))
@@ -345,9 +413,11 @@ class Increments:
                 continue
             if mother.relation not in ("配偶", "之儿媳", "户主") or mother in self._mothers:
                 continue
-            self._mothers.add(mother)
             household = mother.household
             assert household is not None
+            if self._frozen(mother) or not self._may_grow(household, day):
+                continue
+            self._mothers.add(mother)
             sex = "男" if rng.random() < 0.52 else "女"
             birth = changed - timedelta(days=rng.randint(1, 60))
             grandchild = mother.relation == "之儿媳"
@@ -379,6 +449,8 @@ class Increments:
                 continue
             if not 18 <= _age(person, day) <= 45 or person.joined is not None:
                 continue
+            if self._frozen(person):
+                continue
             # Still in the snapshot of this date; gone from the next one.
             person.left = day + timedelta(days=1)
             place = rng.choice(names.WORK_REGIONS_PROVINCE + names.WORK_REGIONS_OUTSIDE)
@@ -392,6 +464,8 @@ class Increments:
             household = groom.household
             assert household is not None
             if any(member.relation == "之儿媳" for member in household.members):
+                continue
+            if self._frozen(groom) or not self._may_grow(household, day):
                 continue
             birth = random_date(
                 rng, date(groom.birth.year - 3, 1, 1), date(groom.birth.year + 3, 12, 28)
@@ -546,7 +620,11 @@ def _work_region(rng: random.Random, person: Person) -> str:
 
 
 class _Water:
-    """Drinking-water problems per village project; restorations come as later rows."""
+    """Drinking-water problems per village project; restorations come as later rows.
+
+    The background is quiet: no 水质不达标, and every problem is over by the next
+    day's delivery, so none is ever open for the rules' minimum number of days.
+    """
 
     def __init__(self, district: District, rng: random.Random, scale: float, days: int) -> None:
         self.district = district
@@ -557,24 +635,20 @@ class _Water:
     def day(self, day: date) -> list[Row]:
         rng = self.rng
         rows: list[Row] = []
-        still_open = []
         for problem in self.open:
-            kind = problem["problem_type"]
-            chance = 0.15 if kind in ("水源枯竭", "水质不达标") else 0.4
-            if rng.random() < chance:
-                update = dict(problem)
-                started = problem["start_date"]
-                assert isinstance(started, date)
-                update["restored_date"] = max(started, day - timedelta(days=rng.randint(0, 1)))
-                rows.append(update)
-            else:
-                still_open.append(problem)
-        self.open = still_open
+            update = dict(problem)
+            started = problem["start_date"]
+            assert isinstance(started, date)
+            update["restored_date"] = max(started, day - timedelta(days=rng.randint(0, 1)))
+            # A lost restoration would leave the problem open for ever.
+            update[PROTECTED] = True
+            rows.append(update)
+        self.open = []
         count = int(self.per_day) + (1 if rng.random() < self.per_day % 1 else 0)
         for sequence in range(1, count + 1):
             village = rng.choice(self.district.villages)
-            kind = rng.choices(("停水", "水量不足", "水质不达标", "水源枯竭"), (50, 25, 15, 10))[0]
-            started = day - timedelta(days=rng.choice((0, 0, 0, 1, 2, 3)))
+            kind = rng.choices(("停水", "水量不足", "水源枯竭"), (60, 30, 10))[0]
+            started = day - timedelta(days=rng.choice((0, 0, 0, 1)))
             households = len(village.households)
             opened: Row = {
                 "problem_id": f"GS{day:%Y%m%d}{sequence:03d}",
@@ -585,7 +659,7 @@ class _Water:
                 "restored_date": None,
                 "households_affected": max(1, round(households * rng.uniform(0.2, 1.0))),
             }
-            if kind == "停水" and rng.random() < 0.25:
+            if rng.random() < 0.35:
                 # A short outage, reported when it was already over.
                 opened["restored_date"] = day
             else:
@@ -595,9 +669,13 @@ class _Water:
 
 
 def _disasters(
-    district: District, rng: random.Random, days: list[date], scale: float
+    district: District,
+    rng: random.Random,
+    days: list[date],
+    scale: float,
+    flood_village: Village | None = None,
 ) -> dict[date, list[Row]]:
-    """One 较大 flood in one village, one 一般 event, and a few more 一般 ones at scale."""
+    """One 较大 flood in one village (the planted one), one 一般 event, and a few more 一般 ones."""
     by_day: dict[date, list[Row]] = {}
     villages = district.villages
 
@@ -608,6 +686,8 @@ def _disasters(
 
     flood_day = days[min(1, len(days) - 1)]
     village = rng.choice(villages)
+    if flood_village is not None:
+        village = flood_village
     affected = max(1, round(len(village.households) * rng.uniform(0.4, 0.8)))
     add(
         flood_day,
@@ -668,6 +748,7 @@ class Snapshots:
 
     district: District
     seed: int
+    cases: Cases
     _housing: dict[str, tuple[str, date, str]] = field(default_factory=dict)
     _enrolment: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
     _entities: list[Row] | None = None
@@ -715,6 +796,7 @@ class Snapshots:
                     "household_size": size,
                     "net_income_last_year_yuan": household.income_yuan,
                     "phone": household.phone,
+                    PROTECTED: household.household_id in self.cases.reserved,
                 }
             )
         return rows
@@ -732,6 +814,7 @@ class Snapshots:
                 "disability_grade": person.disability,
                 "schooling": person.schooling,
                 "work_status": person.work,
+                PROTECTED: household.household_id in self.cases.reserved,
             }
             for household in self.district.households
             for person in household.members
@@ -749,8 +832,9 @@ class Snapshots:
                 appraised = random_date(rng, date(2019, 3, 1), date(day.year - 1, 12, 20))
                 status = "无需改造"
                 if grade in ("C级", "D级"):
-                    status = rng.choices(("未改造", "改造中", "已改造"), (45, 30, 25))[0]
-                facts = (grade, appraised, status)
+                    # Quiet background: an unsafe house not yet renovated is a planted case only.
+                    status = "已改造"
+                facts = self.cases.housing.get(household.household_id, (grade, appraised, status))
                 self._housing[household.household_id] = facts
             village = household.village
             number = int(household.household_id[-4:])
@@ -765,6 +849,7 @@ class Snapshots:
                     "safety_grade": facts[0],
                     "appraisal_date": facts[1],
                     "renovation_status": facts[2],
+                    PROTECTED: household.household_id in self.cases.reserved,
                 }
             )
         return rows
@@ -781,6 +866,9 @@ class Snapshots:
                     status = rng.choices(
                         ("正常参保", "未参保", "暂停参保", "终止参保", ""), (965, 15, 7, 8, 5)
                     )[0]
+                    if household.is_monitored:
+                        # Quiet background: every monitored member is insured, except planted cases.
+                        status = self.cases.enrolment.get(person.id_number, "正常参保")
                     subsidy: str | None = "无" if rng.random() < 0.9 else None
                     if household.kind != "一般农户":
                         subsidy = rng.choice(("全额资助", "定额资助", "定额资助"))
@@ -799,16 +887,24 @@ class Snapshots:
                         "insurance_status": facts[0],
                         "subsidy_type": facts[1],
                         "insured_place": facts[2],
+                        PROTECTED: household.household_id in self.cases.reserved
+                        or (household.is_monitored and facts[0] != "正常参保"),
                     }
                 )
         return rows
 
     def _market_entities(self, day: date) -> list[Row]:
         if self._entities is None:
-            self._entities = _entities(self.district, random.Random(f"{self.seed}/market_entities"))
+            self._entities = _entities(
+                self.district, random.Random(f"{self.seed}/market_entities"), self.cases
+            )
         rows: list[Row] = []
         for entity in self._entities:
-            row = {key: value for key, value in entity.items() if not key.startswith("_")}
+            row = {
+                key: value
+                for key, value in entity.items()
+                if key == PROTECTED or not key.startswith("_")
+            }
             if row["status_change_date"] > day:  # type: ignore[operator]
                 # Closed after this snapshot: still 存续 here, dated by its founding.
                 row["registration_status"] = "存续"
@@ -818,7 +914,9 @@ class Snapshots:
 
     def _police_vehicles(self, day: date) -> list[Row]:
         if self._vehicles is None:
-            self._vehicles = _vehicles(self.district, random.Random(f"{self.seed}/police_vehicles"))
+            self._vehicles = _vehicles(
+                self.district, random.Random(f"{self.seed}/police_vehicles"), self.cases
+            )
         # Every vehicle was registered before the range; kept as a snapshot of all of them.
         return [dict(vehicle) for vehicle in self._vehicles]
 
@@ -837,12 +935,14 @@ def credit_code(rng: random.Random, prefix: str) -> str:
     return body + _CREDIT_CHARS[(31 - total % 31) % 31]
 
 
-def _entities(district: District, rng: random.Random) -> list[Row]:
+def _entities(district: District, rng: random.Random, cases: Cases) -> list[Row]:
     start = district.start
     entities: list[Row] = []
-    used: set[str] = set()
+    used: set[str] = {str(entity["credit_code"]) for entity in cases.entities}
     owners: list[tuple[Person, bool]] = []
     for household in district.households:
+        if household.household_id in cases.reserved:
+            continue
         if rng.random() < 0.05:
             adults = [p for p in household.members if 25 <= p.age_on(start) <= 65]
             if adults:
@@ -854,6 +954,10 @@ def _entities(district: District, rng: random.Random) -> list[Row]:
             ("个体工商户", "农民专业合作社", "有限责任公司", "股份有限公司", "个人独资企业"),
             (70, 12, 12, 1, 5) if local else (40, 5, 40, 5, 10),
         )[0]
+        monitored = local and person.household is not None and person.household.is_monitored
+        if monitored and kind in ("有限责任公司", "股份有限公司"):
+            # Quiet background: no company in a monitored household (a planted case only).
+            kind = "个体工商户"
         prefix = {"个体工商户": "92", "农民专业合作社": "93"}.get(kind, "91")
         code = credit_code(rng, prefix)
         while code in used:
@@ -869,7 +973,7 @@ def _entities(district: District, rng: random.Random) -> list[Row]:
             capital: float | None = rng.choice((None, 1.0, 2.0, 3.0, 5.0, 10.0))
         elif kind == "农民专业合作社":
             name = f"池州市贵池区{place}{rng.choice(names.INDUSTRIES)}专业合作社"
-            capital = float(rng.choice((10, 20, 50, 100, 200)))
+            capital = float(rng.choice((10, 20) if monitored else (10, 20, 50, 100, 200)))
         elif kind == "个人独资企业":
             name = (
                 f"池州市{rng.choice(names.COMPANY_WORDS)}{rng.choice(names.COMPANY_TRADES)}经营部"
@@ -884,7 +988,8 @@ def _entities(district: District, rng: random.Random) -> list[Row]:
         status, changed = "存续", founded
         roll = rng.random()
         small = kind in ("个体工商户", "农民专业合作社")
-        if small and roll < 0.12:
+        # Quiet background: a recent failure of a local family business is a planted case only.
+        if small and roll < 0.12 and not local:
             # A recent failure of a family business: within 90 days before start, or during the range.
             status = rng.choice(("注销", "注销", "吊销"))
             changed = start - timedelta(days=rng.randint(-30, 80))
@@ -904,18 +1009,20 @@ def _entities(district: District, rng: random.Random) -> list[Row]:
                 "_founded": founded,
             }
         )
-    return entities
+    return [*entities, *(dict(entity) for entity in cases.entities)]
 
 
 _PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 
 
-def _vehicles(district: District, rng: random.Random) -> list[Row]:
+def _vehicles(district: District, rng: random.Random, cases: Cases) -> list[Row]:
     start = district.start
     vehicles: list[Row] = []
-    plates: set[str] = set()
+    plates: set[str] = {str(vehicle["plate_number"]) for vehicle in cases.vehicles}
     owners: list[Person] = []
     for household in district.households:
+        if household.household_id in cases.reserved:
+            continue
         if rng.random() < 0.18:
             adults = [p for p in household.members if 20 <= p.age_on(start) <= 70]
             if adults:
@@ -935,6 +1042,9 @@ def _vehicles(district: District, rng: random.Random) -> list[Row]:
             ),
             (30, 30, 10, 10, 8, 6, 4, 2),
         )[0]
+        if person.household is not None and person.household.is_monitored:
+            # Quiet background: a private car in a monitored household is a planted case only.
+            kind = {"小型轿车": "摩托车", "小型越野客车": "三轮汽车"}.get(kind, kind)
         usage = "非营运"
         if kind in ("拖拉机", "三轮汽车"):
             usage = "农用"
@@ -957,4 +1067,4 @@ def _vehicles(district: District, rng: random.Random) -> list[Row]:
                 "vehicle_status": rng.choices(("正常", "注销", "报废"), (90, 5, 5))[0],
             }
         )
-    return vehicles
+    return [*vehicles, *(dict(vehicle) for vehicle in cases.vehicles)]

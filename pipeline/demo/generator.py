@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline.alerts.rules import load_rules
 from pipeline.demo import names
+from pipeline.demo.cases import Cases, plant_cases
 from pipeline.demo.claims import write_claims
 from pipeline.demo.defects import APPLIERS, Shape, plant
 from pipeline.demo.feeds import (
@@ -88,9 +90,13 @@ def generate_district(
     district = build_district(households, start, random.Random(f"{seed}/district"))
     rare = give_rare_names(district, random.Random(f"{seed}/rare"))
     members_at_start = len(district.persons)
-    increments = Increments(district, start, end, seed).generate(rare)
     plan = _plan(specs, start, end, seed)
-    snapshots = Snapshots(district, seed)
+    unreadable = {key for key, defect in plan.broken.items() if defect in UNREADABLE}
+    cases = plant_cases(
+        district, start, end, random.Random(f"{seed}/cases"), load_rules(), unreadable
+    )
+    increments = Increments(district, start, end, seed, cases).generate(rare)
+    snapshots = Snapshots(district, seed, cases)
     truth_rows: list[dict[str, object]] = []
     truth_deliveries: list[dict[str, object]] = []
     files: dict[str, tuple[str, ...]] = {}
@@ -137,7 +143,7 @@ def generate_district(
             # A fresh file, so that a rerun gives the same bytes.
             database.unlink(missing_ok=True)
             url = f"sqlite:///{database.resolve()}"
-        result = write_claims(url, spec, district, start, end, seed)
+        result = write_claims(url, spec, district, start, end, seed, cases)
         claims_rows += result.rows
         truth_rows += [
             {"feed": feed, "file": spec.sql.view, "row": serial, "defect": defect}
@@ -145,7 +151,7 @@ def generate_district(
         ]
         files[feed] = (spec.sql.view,)
     truth_path = _write_truth(
-        inbox, seed, households, start, end, plan, truth_rows, truth_deliveries
+        inbox, seed, households, start, end, plan, truth_rows, truth_deliveries, cases
     )
     return DemoSummary(
         inbox=inbox,
@@ -377,6 +383,7 @@ def _write_truth(
     plan: _Plan,
     rows: list[dict[str, object]],
     deliveries: list[dict[str, object]],
+    cases: Cases,
 ) -> Path:
     folder = inbox / "_demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -390,6 +397,10 @@ def _write_truth(
         "skipped": [
             {"feed": feed, "date": day.isoformat()} for feed, day in sorted(plan.skipped.items())
         ],
+        # The open alerts expected after the run of the end date, by warning-rules.md.
+        "alerts": cases.expected_alerts(),
+        # What was planted for them: one entry per household and category, base grade first.
+        "cases": cases.notes,
     }
     # One entry per line: thousands of rows stay readable and diffable.
     parts = []

@@ -565,3 +565,19 @@ def test_claims_view_on_the_servers(
     view = registry["med_claims"].sql.view  # type: ignore[union-attr]
     rows = _claims(url, view)
     assert len(rows) == summary.claims_rows
+
+
+def test_truth_lists_the_planted_alerts_deterministically(
+    demo: DemoSummary, truth: dict[str, object], tmp_path: Path, registry: dict[str, FeedSpec]
+) -> None:
+    from pipeline.alerts.rules import CATEGORIES
+
+    alerts = truth["alerts"]
+    assert isinstance(alerts, list)
+    assert {entry["category"] for entry in alerts} == set(CATEGORIES)
+    keys = [(entry["household_id"], entry["category"]) for entry in alerts]
+    assert len(keys) == len(set(keys)), "one alert per household and category"
+    assert {entry["grade"] for entry in alerts} <= {"yellow", "orange", "red"}
+    again = json.loads(_generate(tmp_path / "inbox", registry).truth_path.read_text("utf-8"))
+    assert again["alerts"] == alerts
+    assert again["cases"] == truth["cases"]

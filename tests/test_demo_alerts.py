@@ -1,0 +1,89 @@
+"""The demo district's planted cases: exactly those households are alerted, with the
+grades that warning-rules.md gives them (base grade, near the line, compound risk).
+
+The truth follows the rules page. Known disagreement of sig_medical_uninsured.sql with
+it: "a member whose row was quarantined is reported, not alerted", but the SQL only
+recognises a quarantined enrolment row by its name and the first 14 digits of its ID
+number, so a row quarantined for a missing 姓名 or an impossible birth date in the ID
+still makes its (insured) member "不在参保名单中" and alerts the household."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from pipeline.alerts.rules import CATEGORIES
+from pipeline.daily import run_day
+from pipeline.demo import generate_district
+from pipeline.settings import load_settings
+
+START, END = date(2026, 3, 1), date(2026, 3, 4)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    root = tmp_path_factory.mktemp("alerts")
+    summary = generate_district(root / "inbox", households=600, start=START, end=END, seed=11)
+    home = root / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text(f"med_claims_url: {summary.claims_url}\n", encoding="utf-8")
+    settings = load_settings(home, root / "inbox")
+    day, result = START, None
+    while day <= END:
+        result = run_day(settings, day)
+        day += timedelta(days=1)
+    assert result is not None
+    alerts = pd.read_csv(result.outbox / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    truth = json.loads(summary.truth_path.read_text(encoding="utf-8"))
+    return {"alerts": alerts, "truth": truth}
+
+
+def test_every_category_is_planted(district):
+    planted = {entry["category"] for entry in district["truth"]["alerts"]}
+    assert planted == set(CATEGORIES), sorted(set(CATEGORIES) - planted)
+    grades = {(entry["category"], entry["grade"]) for entry in district["truth"]["alerts"]}
+    for category, grade in (
+        ("housing_unsafe", "orange"),
+        ("housing_unsafe", "red"),
+        ("medical_burden", "orange"),
+        ("medical_burden", "red"),
+        ("income_below_line", "orange"),
+        ("income_below_line", "red"),
+        ("labour_death", "orange"),
+        ("labour_death", "red"),
+        ("sudden_hardship", "yellow"),
+        ("sudden_hardship", "orange"),
+        ("unemployment", "yellow"),
+        ("unemployment", "orange"),
+        ("water_unsafe", "orange"),
+        ("water_unsafe", "red"),
+        ("disaster", "yellow"),
+        ("disaster", "orange"),
+        ("disaster", "red"),
+    ):
+        assert (category, grade) in grades, (category, grade)
+
+
+def test_exactly_the_planted_households_are_alerted_with_their_grades(district):
+    alerts, truth = district["alerts"], district["truth"]
+    found = set(zip(alerts["household_id"], alerts["category"], alerts["grade"], strict=True))
+    expected = {
+        (entry["household_id"], entry["category"], entry["grade"]) for entry in truth["alerts"]
+    }
+    if found == expected:
+        return
+    reasons = {
+        (row.household_id, row.category): row.reasons for row in alerts.itertuples(index=False)
+    }
+    planted = {
+        (case.get("household_id"), case["category"]): case["case"] for case in truth["cases"]
+    }
+    lines = []
+    for key in sorted(found - expected):
+        lines.append(f"alerted but not expected: {key} — {reasons[key[:2]][:160]}")
+    for key in sorted(expected - found):
+        lines.append(f"expected but not alerted as such: {key} — planted: {planted.get(key[:2])}")
+    pytest.fail(f"{len(lines)} differences between alerts.csv and truth.json:\n" + "\n".join(lines))
