@@ -113,6 +113,7 @@ def build_signals(
     connection.execute("create schema if not exists signals")
     run_step(connection, "int_households", values)
     run_step(connection, "int_people", values)
+    run_step(connection, "int_enrolment_quarantined_members", values)
     for category in CATEGORIES:
         run_step(connection, f"sig_{category}", values)
     union = "\nunion all\n".join(
@@ -134,6 +135,13 @@ def build_signals(
             f"where {column} not in (select id_number from signals.int_people)"
         ).fetchone()
         report.people_not_in_registry[feed] = int(unlinked[0]) if unlinked else 0
+    faults = connection.execute(
+        "select count(*) from signals.int_enrolment_quarantined_members"
+    ).fetchone()
+    if faults and faults[0]:
+        warnings.append(
+            f"区医疗保障局参保名单：{faults[0]}名监测对象的参保记录因数据问题被隔离，未作未参保预警，请核对名单"
+        )
     duplicated = connection.execute(
         "select count(*) from signals.int_households as households "
         "inner join signals.int_people as people on households.head_id_number = people.id_number "

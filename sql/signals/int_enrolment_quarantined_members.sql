@@ -1,0 +1,37 @@
+-- One row per member of a monitored household whose row in the enrolment list in force was
+-- quarantined (an ID number sent as a number, a missing name): a data fault, never an alert.
+with quarantined_in_force as (
+    select
+        json_extract_string(raw, '$.姓名') as name,
+        upper(regexp_replace(json_extract_string(raw, '$.身份证号'), '[^0-9Xx]', '', 'g')) as id_digits
+    from meta.quarantine
+    where feed = 'med_enrollment'
+        and delivery_date = (select max(delivery_date) from meta.deliveries where feed = 'med_enrollment')
+),
+
+monitored_people as (
+    select people.id_number, members.name
+    from signals.int_people as people
+    inner join staging.cur_members as members on people.id_number = members.id_number
+    inner join signals.int_households as households on people.household_id = households.household_id
+    where households.is_monitored
+),
+
+final as (
+    select distinct monitored_people.id_number
+    from monitored_people
+    inner join quarantined_in_force
+        -- the whole ID (another field was wrong), the first 15 digits that survive a float
+        -- with the same name, or the name with the area and birth year (an impossible date)
+        on quarantined_in_force.id_digits = monitored_people.id_number
+        or (
+            left(quarantined_in_force.id_digits, 15) = left(monitored_people.id_number, 15)
+            and coalesce(quarantined_in_force.name, monitored_people.name) = monitored_people.name
+        )
+        or (
+            quarantined_in_force.name = monitored_people.name
+            and left(quarantined_in_force.id_digits, 10) = left(monitored_people.id_number, 10)
+        )
+)
+
+select * from final
