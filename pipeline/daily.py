@@ -78,14 +78,18 @@ def ingest_one(
 
 
 def raise_alerts(
-    settings: Settings, business_date: date, redelivered: set[str], rules: Rules | None = None
+    settings: Settings,
+    business_date: date,
+    redelivered: set[str],
+    rules: Rules | None = None,
+    registry: dict[str, FeedSpec] | None = None,
 ) -> AlertsOutcome:
     """Signals and the alert lifecycle for ``business_date``, in one warehouse transaction."""
     rules = rules or load_rules()
     connection = load.connect(settings.home)
     try:
         connection.begin()
-        signals = build_signals(connection, rules, business_date)
+        signals = build_signals(connection, rules, business_date, registry)
         alerts = update_alerts(connection, rules, business_date, redelivered)
         connection.commit()
     finally:
@@ -152,7 +156,7 @@ def run_day(
     ingested = time.perf_counter()
     outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
-    alerts = raise_alerts(settings, business_date, outcome.redelivered)
+    alerts = raise_alerts(settings, business_date, outcome.redelivered, registry=registry)
     alerted = time.perf_counter()
     result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
     log.info(

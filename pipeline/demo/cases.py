@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pipeline.alerts.lifecycle import raised_grade
 from pipeline.alerts.rules import GRADES, Rules
 from pipeline.demo import names
 from pipeline.demo.population import District, Household, Person, Township, Village
@@ -27,11 +28,11 @@ UNIT_HOUSEHOLDS = 300
 
 
 def raise_one(grade: str) -> str:
-    return GRADES[min(GRADES.index(grade) + 1, len(GRADES) - 1)]  # type: ignore[arg-type]
+    return raised_grade(grade)
 
 
 def at_least(grade: str, floor: str) -> str:
-    return grade if GRADES.index(grade) >= GRADES.index(floor) else floor  # type: ignore[arg-type]
+    return grade if GRADES.index(grade) >= GRADES.index(floor) else floor
 
 
 def is_labourer(person: Person, day: date, rules: Rules) -> bool:
@@ -270,6 +271,7 @@ class _Planter:
             if village not in chosen:
                 chosen.append(village)
         flood, outage, quality = [*chosen, None, None][:3]
+        assert flood is not None, "a district has at least one village"
         for village in chosen:
             self.cases.frozen.update(household.household_id for household in village.households)
         # The flood village shows every grade: monitored near the line (red), monitored (orange),

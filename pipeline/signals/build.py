@@ -15,20 +15,23 @@ from typing import Any
 import duckdb
 
 from pipeline.alerts.rules import CATEGORIES, Rules
+from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.paths import SQL_DIR
+from pipeline.warehouse.statements import quote
 
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
-# Feeds whose rows name a person, and the column that does.
-PERSON_COLUMNS = {
-    "med_claims": "id_number",
-    "med_enrollment": "id_number",
-    "edu_students": "student_id_number",
-    "civil_assistance": "id_number",
-    "hrss_employment": "id_number",
-    "police_hukou": "id_number",
-    "police_vehicles": "owner_id_number",
-    "market_entities": "operator_id_number",
-}
+# The registry itself: every other feed's people are looked up in it.
+REGISTRY_FEEDS = ("households", "members")
+
+
+def person_columns(registry: dict[str, FeedSpec]) -> dict[str, str]:
+    """Per department feed, the column that names a person (its first ID number column)."""
+    columns = {}
+    for spec in registry.values():
+        ids = [column.field for column in spec.columns if column.type == "id_number"]
+        if ids and spec.feed not in REGISTRY_FEEDS:
+            columns[spec.feed] = ids[0]
+    return columns
 
 
 @dataclass
@@ -79,6 +82,7 @@ def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[
         "red_open_days": rules.water_unsafe.red_open_days,
         "duration_types": list(rules.water_unsafe.duration_types),
         "immediate_types": list(rules.water_unsafe.immediate_types),
+        "disaster_window_days": rules.disaster.window_days,
         "alert_severities": list(rules.disaster.alert_severities),
         "red_severities": list(rules.disaster.red_severities),
         "vehicle_types": list(rules.eligibility_review.vehicle_types),
@@ -88,27 +92,21 @@ def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[
     return values, warnings
 
 
-# Steps whose window is their own: the disaster window, not the medical one.
-STEP_OVERRIDES = {"sig_disaster": {"window_days": "disaster_window_days"}}
-
-
 def run_step(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> None:
     """Materialise ``signals.<name>`` from ``sql/signals/<name>.sql`` with its bound values."""
     sql = (SQL_DIR / "signals" / f"{name}.sql").read_text(encoding="utf-8")
-    renamed = {
-        **values,
-        **{key: values[source] for key, source in STEP_OVERRIDES.get(name, {}).items()},
-    }
-    bound = {key: renamed[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
+    bound = {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
     connection.execute(f"create or replace table signals.{name} as {sql}", bound)
 
 
 def build_signals(
-    connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    registry: dict[str, FeedSpec] | None = None,
 ) -> SignalReport:
     """Every category's signals for ``business_date``, in ``signals.raised``."""
     values, warnings = parameters(rules, business_date)
-    values["disaster_window_days"] = rules.disaster.window_days
     report = SignalReport(warnings=warnings)
     connection.execute("create schema if not exists signals")
     run_step(connection, "int_households", values)
@@ -129,10 +127,10 @@ def build_signals(
         warnings.append(
             f"网格数据问题：{faults[0]}户的网格编号不是其所在村的组级网格，预警改由村级网格长接收（涉及{faults[1]}个村）"
         )
-    for feed, column in PERSON_COLUMNS.items():
+    for feed, column in person_columns(registry or load_registry()).items():
         unlinked = connection.execute(
-            f"select count(distinct {column}) from staging.cur_{feed} "
-            f"where {column} not in (select id_number from signals.int_people)"
+            f"select count(distinct {quote(column)}) from staging.{quote('cur_' + feed)} "
+            f"where {quote(column)} not in (select id_number from signals.int_people)"
         ).fetchone()
         report.people_not_in_registry[feed] = int(unlinked[0]) if unlinked else 0
     faults = connection.execute(

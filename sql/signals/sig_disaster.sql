@@ -2,7 +2,7 @@
 with events as (
     select * from staging.cur_disaster_events
     where list_contains($alert_severities, severity)
-        and occurrence_date between $business_date::date - ($window_days - 1) and $business_date::date
+        and occurrence_date between $business_date::date - ($disaster_window_days - 1) and $business_date::date
 ),
 
 affected as (
