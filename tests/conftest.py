@@ -107,3 +107,48 @@ def require_service(url_env: str, default: str) -> str:
             pytest.fail(f"{url_env}: database not reachable in CI: {type(error).__name__}")
         pytest.skip(f"{url_env}: database not reachable here: {type(error).__name__}")
     return url
+
+
+def household_row(
+    number: int,
+    *,
+    head: str | None = None,
+    size: int = 2,
+    income: float = 30000,
+    kind: str = "一般农户",
+) -> list[Any]:
+    """A households row of village 341702101201 (梅村镇梅村村), in the feed's column order."""
+    return [
+        f"341702101201{number:04d}",
+        f"户主{number}",
+        head or person_id(number),
+        "341702101",
+        "梅村镇",
+        "341702101201",
+        "梅村村",
+        "一组",
+        "341702101201G01",
+        kind,
+        None,
+        None,
+        None,
+        size,
+        income,
+        None,
+    ]
+
+
+def member_row(number: int, id_number: str, *, relation: str = "之子") -> list[Any]:
+    """A members row of household ``number`` of ``household_row``: a working-age labourer."""
+    return [
+        f"341702101201{number:04d}",
+        "成员",
+        id_number,
+        relation,
+        "男",
+        "普通劳动力",
+        "健康",
+        "",
+        "非在校生",
+        "县内务工",
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.daily import run_day
 from pipeline.feeds.inbox import write_marker
-from tests.conftest import person_id
+from tests.conftest import household_row, person_id
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
@@ -197,24 +197,7 @@ def test_unchanged_feed_and_silence_warning(deliver, settings):
 
 
 def test_member_of_unknown_household_is_quarantined_at_load(deliver, settings):
-    household = [
-        "3417021012010001",
-        "户主甲",
-        person_id(20),
-        "341702101",
-        "梅村镇",
-        "341702101201",
-        "梅村村",
-        "一组",
-        "341702101201G01",
-        "一般农户",
-        None,
-        None,
-        None,
-        1,
-        20000,
-        None,
-    ]
+    household = household_row(1, head=person_id(20), size=1, income=20000)
     deliver("households", D1, [household])
     members = [
         [

@@ -8,45 +8,9 @@ import duckdb
 import pytest
 
 from pipeline.daily import run_day
-from tests.conftest import person_id
+from tests.conftest import household_row, member_row, person_id
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
-
-
-def household(number, *, income=30000):
-    return [
-        f"341702101201{number:04d}",
-        f"户主{number}",
-        person_id(number),
-        "341702101",
-        "梅村镇",
-        "341702101201",
-        "梅村村",
-        "一组",
-        "341702101201G01",
-        "一般农户",
-        None,
-        None,
-        None,
-        2,
-        income,
-        None,
-    ]
-
-
-def member(number, sequence):
-    return [
-        f"341702101201{number:04d}",
-        f"成员{sequence}",
-        person_id(sequence),
-        "之子",
-        "男",
-        "普通劳动力",
-        "健康",
-        "",
-        "非在校生",
-        "县内务工",
-    ]
 
 
 def count(settings, sql):
@@ -79,13 +43,13 @@ def test_a_wholly_quarantined_snapshot_does_not_wipe_the_state_in_force(deliver,
 
 
 def test_members_come_back_when_their_household_arrives_late(deliver, settings):
-    deliver("households", D1, [household(1)], marker=False)  # the registry's marker is late
-    deliver("members", D1, [member(1, 1), member(1, 2)])
+    deliver("households", D1, [household_row(1)], marker=False)  # the registry's marker is late
+    deliver("members", D1, [member_row(1, person_id(1)), member_row(1, person_id(2))])
     first = run_day(settings, D1)
     assert first.manifest["feeds"]["members"]["rows_quarantined"] == 2
     assert count(settings, "select count(*) from staging.cur_members") == 0
 
-    deliver("households", D1, [household(1)])  # the marker arrives
+    deliver("households", D1, [household_row(1)])  # the marker arrives
     run_day(settings, D2)
 
     assert count(settings, "select count(*) from staging.cur_members") == 2
@@ -93,10 +57,10 @@ def test_members_come_back_when_their_household_arrives_late(deliver, settings):
 
 
 def test_members_leave_when_their_household_leaves_the_registry(deliver, settings):
-    deliver("households", D1, [household(1), household(2)])
-    deliver("members", D1, [member(1, 1), member(2, 2)])
+    deliver("households", D1, [household_row(1), household_row(2)])
+    deliver("members", D1, [member_row(1, person_id(1)), member_row(2, person_id(2))])
     run_day(settings, D1)
-    deliver("households", D2, [household(1)])
+    deliver("households", D2, [household_row(1)])
 
     result = run_day(settings, D2)
 

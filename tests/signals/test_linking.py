@@ -7,50 +7,14 @@ from datetime import date
 import pandas as pd
 
 from pipeline.daily import run_day
-from tests.conftest import person_id
+from tests.conftest import household_row, member_row, person_id
 
 D = date(2026, 3, 2)
 
 
-def household(number, head):
-    return [
-        f"341702101201{number:04d}",
-        f"户主{number}",
-        head,
-        "341702101",
-        "梅村镇",
-        "341702101201",
-        "梅村村",
-        "一组",
-        "341702101201G01",
-        "一般农户",
-        None,
-        None,
-        None,
-        1,
-        30000,
-        None,
-    ]
-
-
-def member(number, id_number):
-    return [
-        f"341702101201{number:04d}",
-        "成员",
-        id_number,
-        "户主",
-        "男",
-        "普通劳动力",
-        "健康",
-        "",
-        "非在校生",
-        "县内务工",
-    ]
-
-
 def test_people_in_no_household_are_counted_per_feed_and_ignored(deliver, settings):
-    deliver("households", D, [household(1, person_id(1))])
-    deliver("members", D, [member(1, person_id(1))])
+    deliver("households", D, [household_row(1, head=person_id(1), size=1)])
+    deliver("members", D, [member_row(1, person_id(1))])
     deliver(
         "hrss_employment",
         D,
@@ -72,8 +36,12 @@ def test_people_in_no_household_are_counted_per_feed_and_ignored(deliver, settin
 
 def test_a_head_listed_in_another_household_is_a_finding_not_a_crash(deliver, settings):
     shared = person_id(7)
-    deliver("households", D, [household(1, shared), household(2, person_id(8))])
-    deliver("members", D, [member(1, person_id(9)), member(2, shared)])
+    deliver(
+        "households",
+        D,
+        [household_row(1, head=shared, size=1), household_row(2, head=person_id(8), size=1)],
+    )
+    deliver("members", D, [member_row(1, person_id(9)), member_row(2, shared)])
 
     result = run_day(settings, D)
 

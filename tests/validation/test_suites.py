@@ -173,29 +173,9 @@ def test_medical_amounts_must_add_up(registry):
 
 def test_a_flag_loads_the_delivery_and_tells_the_bureau(registry, deliver, settings):
     from pipeline.daily import run_day
-    from tests.conftest import person_id
+    from tests.conftest import household_row
 
-    households = [
-        [
-            f"341702101201{index:04d}",
-            f"户主{index}",
-            person_id(index),
-            "341702101",
-            "梅村镇",
-            "341702101201",
-            "梅村村",
-            "一组",
-            "341702101201G01",
-            "一般农户",
-            None,
-            None,
-            None,
-            3,
-            30000,
-            None,
-        ]
-        for index in range(1, 25)
-    ]
+    households = [household_row(index, size=3) for index in range(1, 25)]
     deliver("households", TODAY, households)
 
     result = run_day(settings, TODAY)
