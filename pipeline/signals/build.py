@@ -112,6 +112,7 @@ def build_signals(
     run_step(connection, "int_households", values)
     run_step(connection, "int_people", values)
     run_step(connection, "int_enrolment_quarantined_members", values)
+    run_step(connection, "int_assistance_newest", values)
     for category in CATEGORIES:
         run_step(connection, f"sig_{category}", values)
     union = "\nunion all\n".join(

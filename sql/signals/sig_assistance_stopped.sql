@@ -1,23 +1,10 @@
 -- One row per household with a recent 低保/特困 stop, monitored or near the line (低保/特困停保).
-with changes as (
-    select * from staging.cur_civil_assistance
-    where assistance_type in ('低保', '特困供养')
-),
-
-newest as (
-    select *
-    from changes
-    qualify row_number() over (
-        partition by id_number, assistance_type order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
-),
-
-stopped as (
-    select newest.*, people.household_id, people.relation
-    from newest
-    inner join signals.int_people as people on newest.id_number = people.id_number
-    inner join signals.int_households as households on people.household_id = households.household_id
-    where newest.change_type = '停保'
+with stopped as (
+    select newest.*
+    from signals.int_assistance_newest as newest
+    inner join signals.int_households as households on newest.household_id = households.household_id
+    where newest.assistance_type in ('低保', '特困供养')
+        and newest.change_type = '停保'
         and newest.change_date between $business_date::date - ($recent_days - 1) and $business_date::date
         and (households.is_monitored or households.is_near_line)
 ),

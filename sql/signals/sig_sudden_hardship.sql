@@ -1,21 +1,8 @@
 -- One row per unmonitored household newly granted assistance: a candidate 突发严重困难户 or 边缘易致贫户.
-with changes as (
-    select * from staging.cur_civil_assistance
-),
-
-newest as (
-    select *
-    from changes
-    qualify row_number() over (
-        partition by id_number, assistance_type order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
-),
-
-granted as (
-    select newest.*, people.household_id, people.relation
-    from newest
-    inner join signals.int_people as people on newest.id_number = people.id_number
-    inner join signals.int_households as households on people.household_id = households.household_id
+with granted as (
+    select newest.*
+    from signals.int_assistance_newest as newest
+    inner join signals.int_households as households on newest.household_id = households.household_id
     where newest.change_type = '新增'
         and newest.change_date between $business_date::date - ($recent_days - 1) and $business_date::date
         and not households.is_monitored
