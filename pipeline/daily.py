@@ -16,10 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
+from pipeline.dispatch.workbooks import write_township_workbooks
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
@@ -104,6 +106,19 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _publish_townships(
+    connection: duckdb.DuckDBPyConnection, business_date: date, folder: Path
+) -> dict[str, str]:
+    """The township workbooks; a workbook left from an earlier run of the date with no
+    alerts any more is removed, so the folder holds exactly this run's files."""
+    written = write_township_workbooks(connection, load_rules(), business_date, folder)
+    keep = {workbook.path.name for workbook in written}
+    for stale in folder.glob("*.xlsx") if folder.is_dir() else []:
+        if stale.name not in keep:
+            stale.unlink()
+    return {f"townships/{workbook.path.name}": workbook.sha256 for workbook in written}
+
+
 def publish_outbox(
     settings: Settings,
     business_date: date,
@@ -125,6 +140,7 @@ def publish_outbox(
             outputs["alerts.csv"] = atomic_write_bytes(
                 outbox / "alerts.csv", _csv_bytes(open_alerts(connection))
             )
+            outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
         manifest = build_manifest(business_date, registry, plans, connection)
     finally:
         connection.close()

@@ -1,0 +1,302 @@
+"""One alert workbook per township, for its grid workers to verify and return.
+
+The 预警明细 sheet lists the township's open alerts, one household's alerts
+together, grouped by village, with the 村级 head and each household's 组级
+grid worker; the grade shows as colour and text; ID and phone numbers are
+masked; the last four columns are for the verification result. The 汇总 sheet
+gives the counts, who is responsible, and the overdue alerts for the township
+head. A township's workbook holds that township's households only.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.alerts.rules import Rules
+from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
+from pipeline.outbox import atomic_write_bytes
+from pipeline.paths import SQL_DIR
+
+DETAIL_SHEET = "预警明细"
+SUMMARY_SHEET = "汇总"
+VERIFICATION_RESULTS = ("属实-已纳入监测", "属实-已落实帮扶", "不属实", "风险已消除")
+GRADE_TEXT = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+GRADE_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2CC"}
+STATUS_TEXT = {"new": "新预警", "open": "待核实", "escalated": "已逾期"}
+# Columns of the detail sheet: header, width. The last four are filled in by the grid.
+DETAIL_COLUMNS = (
+    ("预警编号", 34),
+    ("村", 10),
+    ("村级网格长", 10),
+    ("组级网格", 12),
+    ("网格员", 9),
+    ("户编号", 18),
+    ("户主姓名", 9),
+    ("户主身份证号", 20),
+    ("联系电话", 13),
+    ("户类型", 9),
+    ("预警类别", 14),
+    ("预警等级", 8),
+    ("状态", 8),
+    ("首次预警", 11),
+    ("核实期限", 11),
+    ("预警原因及建议帮扶", 60),
+    ("核实结果", 16),
+    ("核实人", 9),
+    ("核实日期", 11),
+    ("备注", 20),
+)
+FILL_IN = ("核实结果", "核实人", "核实日期", "备注")
+# Fixed document times: the same alerts give the same file.
+DOCUMENT_TIME = datetime(2020, 1, 1)
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+FILL_IN_FILL = PatternFill("solid", fgColor="E2EFDA")
+
+
+@dataclass(frozen=True)
+class TownshipWorkbook:
+    township_code: str
+    township_name: str
+    path: Path
+    sha256: str
+    alerts: int
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / "dispatch" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def workbook_name(township_code: str, township_name: str, business_date: date) -> str:
+    return f"{township_code}_{township_name}_{business_date:%Y%m%d}.xlsx"
+
+
+def _style_header(sheet: Worksheet, row: int, headers: Iterable[str]) -> None:
+    for column, header in enumerate(headers, 1):
+        cell = sheet.cell(row=row, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = FILL_IN_FILL if header in FILL_IN else HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+
+
+def _print_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+
+
+def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
+    sheet.title = DETAIL_SHEET
+    _style_header(sheet, 1, [header for header, _ in DETAIL_COLUMNS])
+    for column, (_, width) in enumerate(DETAIL_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "B2"
+    sheet.row_dimensions[1].height = 30
+    for row_number, alert in enumerate(alerts.itertuples(index=False), 2):
+        values = [
+            alert.alert_id,
+            alert.village_name or alert.village_code,
+            alert.village_head or "",
+            alert.grid_name or alert.grid_id,
+            alert.grid_worker or "",
+            alert.household_id,
+            alert.head_name or "",
+            mask_id_number(alert.head_id_number),
+            mask_phone(alert.household_phone),
+            alert.household_type or "",
+            rules.categories[alert.category].label,
+            GRADE_TEXT[alert.grade],
+            STATUS_TEXT[alert.status],
+            alert.first_raised,
+            alert.verify_by,
+            mask_text(alert.reasons),
+            None,
+            None,
+            None,
+            None,
+        ]
+        fill = PatternFill("solid", fgColor=GRADE_FILL[alert.grade])
+        for column, value in enumerate(values, 1):
+            cell = sheet.cell(row=row_number, column=column, value=value)
+            cell.border = BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=column == 16)
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+        sheet.cell(row=row_number, column=12).fill = fill
+        sheet.cell(row=row_number, column=12).font = Font(bold=True)
+        sheet.cell(row=row_number, column=19).number_format = "yyyy-mm-dd"
+    last = max(len(alerts) + 1, 2)
+    results = DataValidation(
+        type="list",
+        formula1='"' + ",".join(VERIFICATION_RESULTS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="核实结果",
+        error="请从下拉列表中选择核实结果",
+    )
+    results.add(f"Q2:Q{last}")
+    sheet.add_data_validation(results)
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="核实日期",
+        error="请填写日期，例如 2026-03-05",
+    )
+    dates.add(f"S2:S{last}")
+    sheet.add_data_validation(dates)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
+    _print_setup(sheet, "1:1")
+
+
+def _summary_sheet(
+    sheet: Worksheet,
+    township: str,
+    business_date: date,
+    alerts: pd.DataFrame,
+    head: dict[str, str],
+    rules: Rules,
+) -> None:
+    sheet.title = SUMMARY_SHEET
+    sheet["A1"] = f"{township}防止返贫监测预警核实汇总（{business_date.isoformat()}）"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = (
+        f"乡镇网格长（负责督办）：{head.get('township_head', '未登记')}  {mask_phone(head.get('township_head_phone'))}"
+        f"    在办预警 {len(alerts)} 条，涉及 {alerts['household_id'].nunique()} 户，"
+        f"已逾期 {int((alerts['status'] == 'escalated').sum())} 条"
+    )
+    row = 4
+    sheet.cell(row=row, column=1, value="按村统计").font = Font(bold=True)
+    row += 1
+    headers = ["村", "村级网格长（负责核实）", "联系电话", "红色", "橙色", "黄色", "合计", "已逾期"]
+    _style_header(sheet, row, headers)
+    for (village, head_name, phone), group in alerts.groupby(
+        ["village_name", "village_head", "village_head_phone"], dropna=False, sort=False
+    ):
+        row += 1
+        counts = group["grade"].value_counts()
+        values = [
+            village,
+            head_name or "未登记",
+            mask_phone(phone),
+            *(int(counts.get(grade, 0)) for grade in ("red", "orange", "yellow")),
+            len(group),
+            int((group["status"] == "escalated").sum()),
+        ]
+        for column, value in enumerate(values, 1):
+            sheet.cell(row=row, column=column, value=value).border = BORDER
+    row += 2
+    sheet.cell(row=row, column=1, value="按类别统计").font = Font(bold=True)
+    row += 1
+    _style_header(sheet, row, ["预警类别", "建议帮扶", "红色", "橙色", "黄色", "合计"])
+    for category, group in alerts.groupby("category", sort=True):
+        row += 1
+        counts = group["grade"].value_counts()
+        spec = rules.categories[str(category)]
+        values = [
+            spec.label,
+            "、".join(spec.help),
+            *(int(counts.get(grade, 0)) for grade in ("red", "orange", "yellow")),
+            len(group),
+        ]
+        for column, value in enumerate(values, 1):
+            sheet.cell(row=row, column=column, value=value).border = BORDER
+    overdue = alerts[alerts["status"] == "escalated"]
+    row += 2
+    sheet.cell(
+        row=row, column=1, value=f"已逾期预警（请乡镇网格长督办）：{len(overdue)} 条"
+    ).font = Font(bold=True)
+    if not overdue.empty:
+        row += 1
+        _style_header(
+            sheet,
+            row,
+            [
+                "预警编号",
+                "村",
+                "户编号",
+                "户主姓名",
+                "预警类别",
+                "预警等级",
+                "核实期限",
+                "组级网格员",
+            ],
+        )
+        for alert in overdue.itertuples(index=False):
+            row += 1
+            values = [
+                alert.alert_id,
+                alert.village_name,
+                alert.household_id,
+                alert.head_name,
+                rules.categories[alert.category].label,
+                GRADE_TEXT[alert.grade],
+                alert.verify_by,
+                alert.grid_worker,
+            ]
+            for column, value in enumerate(values, 1):
+                cell = sheet.cell(row=row, column=column, value=value)
+                cell.border = BORDER
+                if isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+    for column, width in enumerate((34, 22, 14, 18, 14, 14, 12, 12), 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    _print_setup(sheet)
+
+
+def _dates(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in ("first_raised", "last_updated", "verify_by"):
+        frame[name] = pd.to_datetime(frame[name]).dt.date
+    return frame
+
+
+def write_township_workbooks(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date, folder: Path
+) -> list[TownshipWorkbook]:
+    """One workbook per township with at least one open alert, written atomically."""
+    alerts = _dates(connection.execute(_sql("township_alerts")).df())
+    heads = {
+        row["township_code"]: row
+        for row in connection.execute(_sql("township_heads")).df().to_dict("records")
+    }
+    written = []
+    for township_code, township_alerts in alerts.groupby("township_code", sort=True):
+        code = str(township_code)
+        name = next(
+            (str(value) for value in township_alerts["township_name"] if isinstance(value, str)),
+            code,
+        )
+        workbook = Workbook()
+        _summary_sheet(
+            workbook.active, name, business_date, township_alerts, heads.get(code, {}), rules
+        )
+        _detail_sheet(workbook.create_sheet(), township_alerts, rules)
+        workbook.properties.creator = "区乡村振兴局防止返贫监测预警"
+        workbook.properties.created = workbook.properties.modified = DOCUMENT_TIME
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        path = folder / workbook_name(code, name, business_date)
+        digest = atomic_write_bytes(path, buffer.getvalue())
+        written.append(TownshipWorkbook(code, name, path, digest, len(township_alerts)))
+    return written
