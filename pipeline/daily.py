@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
 from pipeline.dispatch.workbooks import write_township_workbooks
+from pipeline.feedback.returns import read_returns
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
@@ -92,7 +93,9 @@ def raise_alerts(
     try:
         connection.begin()
         signals = build_signals(connection, rules, business_date, registry)
-        alerts = update_alerts(connection, rules, business_date, redelivered)
+        alerts = update_alerts(
+            connection, rules, business_date, redelivered, read_returns(settings.inbox)
+        )
         connection.commit()
     finally:
         connection.close()
@@ -141,6 +144,13 @@ def publish_outbox(
                 outbox / "alerts.csv", _csv_bytes(open_alerts(connection))
             )
             outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
+            rejected = pd.DataFrame(
+                alerts.alerts.feedback_rejected,
+                columns=["township_code", "file", "row", "alert_id", "reason"],
+            ).astype({"row": "Int64"})
+            outputs["feedback_rejections.csv"] = atomic_write_bytes(
+                outbox / "feedback_rejections.csv", _csv_bytes(rejected)
+            )
         manifest = build_manifest(business_date, registry, plans, connection)
     finally:
         connection.close()
@@ -151,7 +161,20 @@ def publish_outbox(
                 manifest["feeds"][feed]["people_not_in_registry"] = count
         manifest["alerts"] = {
             name: getattr(alerts.alerts, name)
-            for name in ("raised", "updated", "regraded", "escalated", "withdrawn", "suppressed")
+            for name in (
+                "verified",
+                "raised",
+                "updated",
+                "regraded",
+                "escalated",
+                "withdrawn",
+                "suppressed",
+            )
+        }
+        manifest["feedback"] = {
+            "files": alerts.alerts.feedback_files,
+            "rows_applied": alerts.alerts.verified,
+            "rows_rejected": len(alerts.alerts.feedback_rejected),
         }
     manifest["outputs"] = outputs
     atomic_write_text(

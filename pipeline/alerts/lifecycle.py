@@ -19,12 +19,13 @@ import duckdb
 import pandas as pd
 
 from pipeline.alerts.rules import GRADES, Rules
+from pipeline.dispatch.workbooks import VERIFICATION_RESULTS
+from pipeline.feedback.returns import ReturnedRow, ReturnedWorkbook, verification_date
 from pipeline.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("new", "open", "escalated")
-NOT_TRUE = "不属实"
 EVIDENCE_WITHDRAWN = "证据撤回"
 GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 
@@ -63,6 +64,7 @@ class Alert:
 
 @dataclass
 class AlertReport:
+    verified: int = 0
     raised: int = 0
     updated: int = 0
     regraded: int = 0
@@ -70,6 +72,11 @@ class AlertReport:
     withdrawn: int = 0
     suppressed: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Returned rows that changed nothing: township_code, file, row, alert_id, reason.
+    feedback_rejected: list[dict[str, Any]] = field(default_factory=list)
+    feedback_files: dict[str, str] = field(
+        default_factory=dict
+    )  # file -> applied | unchanged | rejected
 
 
 @dataclass
@@ -193,8 +200,13 @@ def _with_help(reason: str, category: str, rules: Rules) -> str:
 
 
 def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None, run: _Run) -> bool:
-    """After 不属实, the same household and category rests unless worse or new evidence."""
-    if closed is None or closed.close_result != NOT_TRUE or closed.closed_date is None:
+    """A verified household and category is not raised again on the same evidence.
+
+    After 不属实 it rests for the configured days unless the grade would be higher or a
+    new event arrives (the rules page). After the other results the grid has just seen
+    the household: the same evidence does not raise it again either, for the same days.
+    """
+    if closed is None or closed.close_result is None or closed.closed_date is None:
         return False
     resting = run.business_date - closed.closed_date < timedelta(
         days=run.rules.suppression_after_not_true_days
@@ -202,6 +214,94 @@ def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None,
     higher = rank(grade) > rank(closed.grade)
     new_event = evidence_date is not None and evidence_date > closed.closed_date
     return resting and not higher and not new_event
+
+
+def _judge_returned_row(
+    run: _Run, workbook: ReturnedWorkbook, row: ReturnedRow
+) -> tuple[Alert | None, str]:
+    """The open alert a returned row closes, or the reason it changes nothing."""
+    alert = run.alerts.get(row.alert_id)
+    if alert is None:
+        return None, "预警编号不存在"
+    if alert.township_code != workbook.township_code:
+        return None, "该预警不属于本乡镇"
+    if row.result not in VERIFICATION_RESULTS:
+        return None, f"核实结果应从下拉列表中选择（{'、'.join(VERIFICATION_RESULTS)}）"
+    if not row.verifier:
+        return None, "未填写核实人"
+    verified_on = verification_date(row.verified_on)
+    if verified_on is None:
+        return None, "核实日期不是日期"
+    if verified_on > run.business_date:
+        return None, "核实日期晚于今天"
+    if verified_on < alert.first_raised:
+        return None, "核实日期早于预警日期"
+    if not alert.is_open:
+        return None, f"预警已于{alert.closed_date}关闭（{alert.close_cause}），本行未作改动"
+    return alert, ""
+
+
+def _apply_feedback(
+    run: _Run, returns: list[ReturnedWorkbook], applied: set[str]
+) -> list[dict[str, Any]]:
+    """Close the alerts the grid verified; every other returned row changes nothing."""
+    ledger = []
+    for workbook in returns:
+        if workbook.sha256 in applied:
+            run.report.feedback_files[workbook.file] = "unchanged"
+            continue
+        rejected_before = len(run.report.feedback_rejected)
+        if workbook.problem or workbook.township_code is None:
+            run.report.feedback_rejected.append(
+                {
+                    "township_code": workbook.township_code,
+                    "file": workbook.file,
+                    "row": None,
+                    "alert_id": None,
+                    "reason": workbook.problem or "文件名应以乡镇代码开头",
+                }
+            )
+        else:
+            for row in workbook.rows:
+                alert, reason = _judge_returned_row(run, workbook, row)
+                if alert is None:
+                    run.report.feedback_rejected.append(
+                        {
+                            "township_code": workbook.township_code,
+                            "file": workbook.file,
+                            "row": row.row,
+                            "alert_id": row.alert_id,
+                            "reason": reason,
+                        }
+                    )
+                    continue
+                verified_on = verification_date(row.verified_on)
+                alert.status, alert.closed_date, alert.close_result = (
+                    "closed",
+                    verified_on,
+                    row.result,
+                )
+                alert.close_cause = f"核实：{row.result}"
+                note = f"；备注：{row.note}" if row.note else ""
+                run.report.verified += 1
+                run.event(
+                    alert,
+                    "closed",
+                    f"核实结果：{row.result}；核实人：{row.verifier}；核实日期：{verified_on}{note}",
+                )
+        rejected = len(run.report.feedback_rejected) - rejected_before
+        run.report.feedback_files[workbook.file] = "applied"
+        ledger.append(
+            {
+                "sha256": workbook.sha256,
+                "file": workbook.file,
+                "township_code": workbook.township_code,
+                "applied_date": run.business_date,
+                "rows_applied": len(workbook.rows) - rejected,
+                "rows_rejected": rejected,
+            }
+        )
+    return ledger
 
 
 def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -337,6 +437,7 @@ def update_alerts(
     rules: Rules,
     business_date: date,
     redelivered_feeds: set[str] | None = None,
+    returns: list[ReturnedWorkbook] | None = None,
 ) -> AlertReport:
     """Merge ``signals.raised`` into the alerts for ``business_date`` (inside the caller's transaction)."""
     ensure_schema(connection)
@@ -346,14 +447,21 @@ def update_alerts(
         run.report.warnings.append(
             f"{business_date.isoformat()}或之后的日期曾经运行过：预警记录已回退到该日之前重新生成，之后的日期需要按顺序重跑"
         )
+    applied = {row[0] for row in connection.execute("select sha256 from alerts.returns").fetchall()}
+    ledger = _apply_feedback(run, returns or [], applied)
+    if ledger:
+        connection.register("returns_applied", pd.DataFrame(ledger))
+        connection.execute("insert into alerts.returns by name select * from returns_applied")
+        connection.unregister("returns_applied")
     seen = _merge(run, _signals(connection))
     _withdraw(run, seen, redelivered_feeds or set())
     _compound(run)
     _escalate(run)
     _store(connection, run)
     log.info(
-        "alerts for %s: raised %d, updated %d, regraded %d, escalated %d, withdrawn %d, suppressed %d",
+        "alerts for %s: verified %d, raised %d, updated %d, regraded %d, escalated %d, withdrawn %d, suppressed %d",
         business_date,
+        run.report.verified,
         run.report.raised,
         run.report.updated,
         run.report.regraded,

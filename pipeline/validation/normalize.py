@@ -191,7 +191,7 @@ def _from_excel_serial(serial: float) -> date | None:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
-def _parse_date_text(text: str) -> date | None:
+def parse_date_text(text: str) -> date | None:
     compact = _WHITESPACE.sub("", text)
     if compact.isdigit() and len(compact) != 8:
         return _from_excel_serial(float(compact)) if len(compact) == 5 else None
@@ -224,12 +224,12 @@ def normalize_date(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]
             # A numeric cell: an Excel serial, or the 20260305 form typed as a number.
             number = float(value)
             whole = number.is_integer() and 19000101 <= number <= 21001231
-            parsed = _parse_date_text(str(int(number))) if whole else _from_excel_serial(number)
+            parsed = parse_date_text(str(int(number))) if whole else _from_excel_serial(number)
         else:
             text = as_text(value)
             if text is None:
                 return None, None
-            parsed = _parse_date_text(text)
+            parsed = parse_date_text(text)
         if parsed is None:
             return None, f"{label}无法解析为日期：{value}"
         return np.datetime64(parsed, "s"), None

@@ -54,3 +54,13 @@ create table if not exists alerts.snapshots (
     close_cause varchar,
     close_result varchar
 );
+
+-- one row per returned township workbook applied: a workbook returned twice changes nothing
+create table if not exists alerts.returns (
+    sha256 varchar primary key,
+    file varchar not null,
+    township_code varchar,
+    applied_date date not null,
+    rows_applied integer not null,
+    rows_rejected integer not null
+);

@@ -182,3 +182,64 @@ def test_rerun_of_an_earlier_date_says_later_dates_must_run_again(warehouse):
     run(warehouse, TUE, HOUSING_C)
     report, _ = run(warehouse, MON, HOUSING_C)
     assert any("之后的日期需要按顺序重跑" in warning for warning in report.warnings)
+
+
+def returned(alert_id, result, on, township="341702101"):
+    from pipeline.feedback.returns import ReturnedRow, ReturnedWorkbook
+
+    row = ReturnedRow(
+        row=2, alert_id=alert_id, result=result, verifier="李网格", verified_on=on, note=""
+    )
+    return ReturnedWorkbook(
+        file=f"{township}_x.xlsx",
+        sha256=f"{alert_id}{result}{on}",
+        township_code=township,
+        rows=(row,),
+    )
+
+
+def verify(connection, day, workbook, *rows):
+    signals(connection, *rows)
+    connection.begin()
+    report = update_alerts(connection, load_rules(), day, None, [workbook])
+    connection.commit()
+    return report, {
+        (row.household_id, row.category): row for row in open_alerts(connection).itertuples()
+    }
+
+
+@pytest.mark.parametrize(
+    ("next_signal", "raised_again"),
+    [
+        pytest.param(HOUSING_C, False, id="same-evidence-rests"),
+        pytest.param(
+            (H1, "housing_unsafe", "red", date(2026, 2, 1), "D级危房"), True, id="higher-grade"
+        ),
+        pytest.param(
+            (H1, "housing_unsafe", "orange", WED, "C级危房，新鉴定"), True, id="new-event"
+        ),
+    ],
+)
+def test_not_true_rests_the_household_and_category(warehouse, next_signal, raised_again):
+    _, alerts = run(warehouse, MON, HOUSING_C)
+    alert_id = alerts[(H1, "housing_unsafe")].alert_id
+    report, after = verify(warehouse, TUE, returned(alert_id, "不属实", MON), HOUSING_C)
+    assert report.verified == 1
+    assert (H1, "housing_unsafe") not in after
+
+    report, later = run(warehouse, THU, next_signal)
+
+    assert ((H1, "housing_unsafe") in later) == raised_again
+    if raised_again:
+        assert later[(H1, "housing_unsafe")].alert_id != alert_id  # a new alert, a new id
+
+
+def test_the_rest_ends_after_the_configured_days(warehouse):
+    _, alerts = run(warehouse, MON, HOUSING_C)
+    verify(
+        warehouse, TUE, returned(alerts[(H1, "housing_unsafe")].alert_id, "不属实", MON), HOUSING_C
+    )
+    _, inside = run(warehouse, date(2026, 5, 29), HOUSING_C)  # 88 days after verification
+    assert (H1, "housing_unsafe") not in inside
+    _, after = run(warehouse, date(2026, 6, 1), HOUSING_C)  # 91 days after
+    assert (H1, "housing_unsafe") in after
