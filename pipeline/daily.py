@@ -28,6 +28,7 @@ from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text
+from pipeline.paths import SQL_DIR
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.warehouse import load
@@ -148,6 +149,11 @@ def publish_outbox(
                 alerts.alerts.feedback_rejected,
                 columns=["township_code", "file", "row", "alert_id", "reason"],
             ).astype({"row": "Int64"})
+            overdue = connection.execute(
+                (SQL_DIR / "dispatch" / "overdue_alerts.sql").read_text(encoding="utf-8"),
+                {"business_date": business_date},
+            ).df()
+            outputs["overdue.csv"] = atomic_write_bytes(outbox / "overdue.csv", _csv_bytes(overdue))
             outputs["feedback_rejections.csv"] = atomic_write_bytes(
                 outbox / "feedback_rejections.csv", _csv_bytes(rejected)
             )

@@ -240,7 +240,12 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
     result = run_day(settings, D1)
     assert (result.outbox / "quarantine.csv").stat().st_mode & 0o777 == 0o640
     manifest = json.loads((result.outbox / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["outputs"]) == {"quarantine.csv", "alerts.csv", "feedback_rejections.csv"}
+    assert set(manifest["outputs"]) == {
+        "quarantine.csv",
+        "alerts.csv",
+        "overdue.csv",
+        "feedback_rejections.csv",
+    }
 
 
 def test_a_run_killed_during_the_load_leaves_nothing_half_loaded(deliver, settings, monkeypatch):

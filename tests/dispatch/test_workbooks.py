@@ -163,3 +163,19 @@ def test_rerun_gives_the_same_cell_values(district):
 )
 def test_masks(function, value, expected):
     assert function(value) == expected
+
+
+def test_overdue_alerts_go_to_the_township_head_and_the_district(district):
+    settings, _ = district
+    later = run_day(settings, date(2026, 3, 9))  # red alerts of 1 March were due on 5 March
+    alerts = pd.read_csv(later.outbox / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    overdue = pd.read_csv(later.outbox / "overdue.csv", encoding="utf-8-sig", dtype=str)
+    escalated = alerts[alerts["status"] == "escalated"]
+    assert not escalated.empty
+    assert sorted(overdue["alert_id"]) == sorted(escalated["alert_id"])
+    assert overdue["township_head"].notna().all()
+    for path in workbooks(later):
+        township = path.name.split("_")[0]
+        listed = {value for sheet, value in cells(path) if sheet == SUMMARY_SHEET}
+        for alert_id in escalated.loc[escalated["township_code"] == township, "alert_id"]:
+            assert alert_id in listed
