@@ -102,6 +102,28 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from pipeline.daily import publish_outbox, raise_alerts
+    from pipeline.feeds.registry import load_registry
+    from pipeline.settings import load_settings
+    from pipeline.warehouse import load
+
+    registry = load_registry()
+    settings = load_settings(args.home, args.inbox)
+    plans = load.read_plans(settings.home, args.date, registry)
+    alerts = raise_alerts(settings, args.date, set(), registry=registry)
+    result = publish_outbox(settings, args.date, registry, plans, alerts)
+    report = alerts.alerts
+    for file, status in sorted(report.feedback_files.items()):
+        print(f"{file}: {status}")
+    print(
+        f"{args.date}: {report.verified} alerts closed by verification, "
+        f"{len(report.feedback_rejected)} returned rows changed nothing "
+        f"(see {result.outbox / 'feedback_rejections.csv'})"
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pipeline.demo import generate_district
 
@@ -168,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     load_verb.add_argument("--home", type=Path, required=True)
     load_verb.add_argument("--date", type=_date, required=True)
     load_verb.set_defaults(handler=_load)
+
+    feedback = verbs.add_parser(
+        "feedback",
+        help="apply the township workbooks returned to INBOX/feedback/ now (the daily run does it too)",
+    )
+    feedback.add_argument("--inbox", type=Path, required=True)
+    feedback.add_argument("--home", type=Path, required=True)
+    feedback.add_argument("--date", type=_date, required=True)
+    feedback.set_defaults(handler=_feedback)
 
     demo = verbs.add_parser("demo", help="generate a demo district's inbox and claims database")
     demo.add_argument("--inbox", type=Path, required=True)

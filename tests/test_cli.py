@@ -113,3 +113,38 @@ def test_feed_steps_then_load_equal_the_whole_run(tmp_path):
     outbox = "home/outbox/2026-03-01/quarantine.csv"
     assert (stepwise / outbox).read_bytes() == (whole / outbox).read_bytes()
     assert "身份证号" in (stepwise / outbox).read_text(encoding="utf-8-sig")
+
+
+def test_feedback_verb_reports_what_it_applied(tmp_path):
+    (tmp_path / "inbox" / "feedback").mkdir(parents=True)
+    (tmp_path / "inbox" / "feedback" / "341702101_清溪乡_20260301.xlsx").write_bytes(
+        b"not a workbook"
+    )
+    done = pipeline(
+        "run",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--home",
+        str(tmp_path / "home"),
+        "--date",
+        "2026-03-01",
+    )
+    assert done.returncode == 0, done.stderr
+
+    done = pipeline(
+        "feedback",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--home",
+        str(tmp_path / "home"),
+        "--date",
+        "2026-03-01",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "341702101_清溪乡_20260301.xlsx: applied" in done.stdout
+    assert "0 alerts closed by verification, 1 returned rows changed nothing" in done.stdout
+    rejections = (
+        tmp_path / "home" / "outbox" / "2026-03-01" / "feedback_rejections.csv"
+    ).read_text(encoding="utf-8-sig")
+    assert "无法打开工作簿" in rejections

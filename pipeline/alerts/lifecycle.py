@@ -142,6 +142,7 @@ def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
         ("events", "event_date"),
         ("snapshots", "as_of_date"),
         ("runs", "as_of_date"),
+        ("returns", "applied_date"),
     ):
         connection.execute(
             f"delete from alerts.{table} where {column} >= $day", {"day": business_date}
