@@ -37,26 +37,26 @@ GRADE_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2CC"}
 STATUS_TEXT = {"new": "新预警", "open": "待核实", "escalated": "已逾期"}
 # Columns of the detail sheet: header, width. The last four are filled in by the grid.
 DETAIL_COLUMNS = (
-    ("预警编号", 34),
-    ("村", 10),
-    ("村级网格长", 10),
-    ("组级网格", 12),
-    ("网格员", 9),
-    ("户编号", 18),
-    ("户主姓名", 9),
-    ("户主身份证号", 20),
-    ("联系电话", 13),
-    ("户类型", 9),
-    ("预警类别", 14),
-    ("预警等级", 8),
-    ("状态", 8),
-    ("首次预警", 11),
-    ("核实期限", 11),
-    ("预警原因及建议帮扶", 60),
-    ("核实结果", 16),
-    ("核实人", 9),
-    ("核实日期", 11),
-    ("备注", 20),
+    ("预警编号", 21),
+    ("村", 8),
+    ("村级网格长", 8),
+    ("组级网格", 9),
+    ("网格员", 7),
+    ("户编号", 17),
+    ("户主姓名", 7),
+    ("户主身份证号", 19),
+    ("联系电话", 12),
+    ("户类型", 7),
+    ("预警类别", 11),
+    ("预警等级", 6),
+    ("状态", 7),
+    ("首次预警", 10),
+    ("核实期限", 10),
+    ("预警原因及建议帮扶", 50),
+    ("核实结果", 15),
+    ("核实人", 7),
+    ("核实日期", 10),
+    ("备注", 14),
 )
 FILL_IN = ("核实结果", "核实人", "核实日期", "备注")
 # Fixed document times: the same alerts give the same file.
@@ -64,6 +64,8 @@ DOCUMENT_TIME = datetime(2020, 1, 1)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+BODY_FONT = Font(size=9)
+WRAPPED_COLUMNS = {1, 4, 11, 16, 20}
 FILL_IN_FILL = PatternFill("solid", fgColor="E2EFDA")
 
 
@@ -104,6 +106,22 @@ def _print_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
         sheet.print_title_rows = title_rows
 
 
+def _display_width(text: str) -> int:
+    """Columns a text needs: a Chinese character takes two."""
+    return sum(1 if character.isascii() else 2 for character in text)
+
+
+def _row_height(values: list[object]) -> float:
+    """Spreadsheet programs do not grow rows of wrapped text on their own: 12 points a line."""
+    lines = 1
+    for column in WRAPPED_COLUMNS:
+        value = values[column - 1]
+        if isinstance(value, str) and value:
+            width = DETAIL_COLUMNS[column - 1][1]
+            lines = max(lines, -(-_display_width(value) // max(width - 1, 1)))
+    return 12.0 * lines + 2
+
+
 def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
     sheet.title = DETAIL_SHEET
     _style_header(sheet, 1, [header for header, _ in DETAIL_COLUMNS])
@@ -134,15 +152,18 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
             None,
             None,
         ]
+        sheet.row_dimensions[row_number].height = _row_height(values)
         fill = PatternFill("solid", fgColor=GRADE_FILL[alert.grade])
         for column, value in enumerate(values, 1):
             cell = sheet.cell(row=row_number, column=column, value=value)
             cell.border = BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=column == 16)
+            cell.font = BODY_FONT
+            # Long text wraps so that a printed page stays readable.
+            cell.alignment = Alignment(vertical="top", wrap_text=column in WRAPPED_COLUMNS)
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
         sheet.cell(row=row_number, column=12).fill = fill
-        sheet.cell(row=row_number, column=12).font = Font(bold=True)
+        sheet.cell(row=row_number, column=12).font = Font(size=9, bold=True)
         sheet.cell(row=row_number, column=19).number_format = "yyyy-mm-dd"
     last = max(len(alerts) + 1, 2)
     results = DataValidation(
