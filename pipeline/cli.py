@@ -166,39 +166,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    run = verbs.add_parser(
-        "run", help="the daily job for one business date (or a range with --until)"
-    )
-    run.add_argument("--inbox", type=Path, required=True)
-    run.add_argument("--home", type=Path, required=True)
-    run.add_argument("--date", type=_date, required=True)
+    def day_verb(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        """A verb that works on one business date of an inbox and a HOME."""
+        verb = verbs.add_parser(name, help=help_text)
+        verb.add_argument("--inbox", type=Path, required=True)
+        verb.add_argument("--home", type=Path, required=True)
+        verb.add_argument("--date", type=_date, required=True)
+        verb.set_defaults(handler=handler)
+        return verb
+
+    run = day_verb("run", "the daily job for one business date (or a range with --until)", _run)
     run.add_argument("--until", type=_date, help="run every date from --date to this one, in order")
-    run.set_defaults(handler=_run)
-
-    ingest = verbs.add_parser("ingest", help="ingest one feed for a date (the per-feed step)")
+    ingest = day_verb("ingest", "ingest one feed for a date (the per-feed step)", _ingest)
     ingest.add_argument("--feed", required=True)
-    ingest.add_argument("--inbox", type=Path, required=True)
-    ingest.add_argument("--home", type=Path, required=True)
-    ingest.add_argument("--date", type=_date, required=True)
-    ingest.set_defaults(handler=_ingest)
-
-    load_verb = verbs.add_parser(
+    day_verb(
         "load",
-        help="load what the feed steps staged for a date into the warehouse, write the outbox",
+        "load what the feed steps staged for a date, raise the alerts, write the outbox",
+        _load,
     )
-    load_verb.add_argument("--inbox", type=Path, required=True)
-    load_verb.add_argument("--home", type=Path, required=True)
-    load_verb.add_argument("--date", type=_date, required=True)
-    load_verb.set_defaults(handler=_load)
-
-    feedback = verbs.add_parser(
+    day_verb(
         "feedback",
-        help="apply the township workbooks returned to INBOX/feedback/ now (the daily run does it too)",
+        "apply the township workbooks returned to INBOX/feedback/ now (the daily run does it too)",
+        _feedback,
     )
-    feedback.add_argument("--inbox", type=Path, required=True)
-    feedback.add_argument("--home", type=Path, required=True)
-    feedback.add_argument("--date", type=_date, required=True)
-    feedback.set_defaults(handler=_feedback)
 
     demo = verbs.add_parser("demo", help="generate a demo district's inbox and claims database")
     demo.add_argument("--inbox", type=Path, required=True)

@@ -152,3 +152,11 @@ def member_row(number: int, id_number: str, *, relation: str = "之子") -> list
         "非在校生",
         "县内务工",
     ]
+
+
+def home_for(root: Path, claims_url: str, inbox: Path, name: str = "home") -> Settings:
+    """A HOME under ``root`` whose config points at a demo district's claims database."""
+    home = root / name
+    home.mkdir()
+    (home / "config.yaml").write_text(f"med_claims_url: {claims_url}\n", encoding="utf-8")
+    return load_settings(home, inbox)

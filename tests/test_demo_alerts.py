@@ -18,7 +18,7 @@ import pytest
 from pipeline.alerts.rules import CATEGORIES
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
-from pipeline.settings import load_settings
+from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)
 
@@ -27,10 +27,7 @@ START, END = date(2026, 3, 1), date(2026, 3, 4)
 def district(tmp_path_factory):
     root = tmp_path_factory.mktemp("alerts")
     summary = generate_district(root / "inbox", households=600, start=START, end=END, seed=11)
-    home = root / "home"
-    home.mkdir()
-    (home / "config.yaml").write_text(f"med_claims_url: {summary.claims_url}\n", encoding="utf-8")
-    settings = load_settings(home, root / "inbox")
+    settings = home_for(root, summary.claims_url, root / "inbox")
     day, result = START, None
     while day <= END:
         result = run_day(settings, day)

@@ -15,6 +15,7 @@ from pipeline.demo import generate_district
 from pipeline.feeds.registry import load_registry
 from pipeline.settings import load_settings
 from pipeline.warehouse import load
+from tests.conftest import home_for
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
@@ -47,14 +48,10 @@ def test_parallel_feed_steps_equal_one_process(tmp_path):
         tmp_path / "inbox", households=300, start=DAYS[0], end=DAYS[-1], seed=5
     )
     registry = load_registry()
-    homes = {}
-    for name in ("serial", "parallel"):
-        home = tmp_path / name
-        home.mkdir()
-        (home / "config.yaml").write_text(
-            f"med_claims_url: {summary.claims_url}\n", encoding="utf-8"
-        )
-        homes[name] = load_settings(home, summary.inbox)
+    homes = {
+        name: home_for(tmp_path, summary.claims_url, summary.inbox, name)
+        for name in ("serial", "parallel")
+    }
 
     for day in DAYS:
         run_day(homes["serial"], day)

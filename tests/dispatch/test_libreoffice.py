@@ -13,7 +13,7 @@ import pytest
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.workbooks import DETAIL_SHEET, SUMMARY_SHEET
-from pipeline.settings import load_settings
+from tests.conftest import home_for
 
 
 def soffice() -> str:
@@ -39,10 +39,7 @@ def test_libreoffice_reads_back_every_value(tmp_path):
     summary = generate_district(
         tmp_path / "inbox", households=300, start=date(2026, 3, 1), end=day, seed=7
     )
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.yaml").write_text(f"med_claims_url: {summary.claims_url}\n", encoding="utf-8")
-    settings = load_settings(home, summary.inbox)
+    settings = home_for(tmp_path, summary.claims_url, summary.inbox)
     run_day(settings, date(2026, 3, 1))
     result = run_day(settings, day)
     workbook = sorted((result.outbox / "townships").glob("*.xlsx"))[0]

@@ -14,7 +14,7 @@ from pipeline.daily import run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.dispatch.workbooks import DETAIL_SHEET, SUMMARY_SHEET, VERIFICATION_RESULTS
-from pipeline.settings import load_settings
+from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 3)
 UNMASKED_ID = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])|(?<![\d*])\d{15}(?![\d*])")
@@ -25,10 +25,7 @@ UNMASKED_MOBILE = re.compile(r"(?<![\d*])1[3-9]\d{9}(?![\d*])")
 def district(tmp_path_factory):
     root = tmp_path_factory.mktemp("townships")
     summary = generate_district(root / "inbox", households=600, start=START, end=END, seed=11)
-    home = root / "home"
-    home.mkdir()
-    (home / "config.yaml").write_text(f"med_claims_url: {summary.claims_url}\n", encoding="utf-8")
-    settings = load_settings(home, summary.inbox)
+    settings = home_for(root, summary.claims_url, summary.inbox)
     results = {day: run_day(settings, day) for day in (START, date(2026, 3, 2), END)}
     return settings, results
 

@@ -14,7 +14,7 @@ import pytest
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.workbooks import DETAIL_SHEET
-from pipeline.settings import load_settings
+from tests.conftest import home_for
 
 D1, D2, D3, D4 = (date(2026, 3, day) for day in (1, 2, 3, 4))
 
@@ -31,14 +31,10 @@ def loop(tmp_path_factory):
     summary = generate_district(root / "inbox", households=600, start=D1, end=D4, seed=11)
     # The control district gets the same deliveries and no returned workbook.
     shutil.copytree(summary.inbox, root / "control_inbox")
-    homes = {}
-    for name, inbox in (("returned", summary.inbox), ("control", root / "control_inbox")):
-        home = root / name
-        home.mkdir()
-        (home / "config.yaml").write_text(
-            f"med_claims_url: {summary.claims_url}\n", encoding="utf-8"
-        )
-        homes[name] = load_settings(home, inbox)
+    homes = {
+        name: home_for(root, summary.claims_url, inbox, name)
+        for name, inbox in (("returned", summary.inbox), ("control", root / "control_inbox"))
+    }
     for day in (D1, D2):
         run_day(homes["returned"], day)
         run_day(homes["control"], day)
