@@ -251,6 +251,7 @@ def _apply_feedback(
         if workbook.sha256 in applied:
             run.report.feedback_files[workbook.file] = "unchanged"
             continue
+        applied.add(workbook.sha256)  # two copies of one workbook in the folder: applied once
         rejected_before = len(run.report.feedback_rejected)
         if workbook.problem or workbook.township_code is None:
             run.report.feedback_rejected.append(

@@ -243,3 +243,21 @@ def test_the_rest_ends_after_the_configured_days(warehouse):
     assert (H1, "housing_unsafe") not in inside
     _, after = run(warehouse, date(2026, 6, 1), HOUSING_C)  # 91 days after
     assert (H1, "housing_unsafe") in after
+
+
+def test_two_copies_of_one_workbook_in_the_folder_are_applied_once(warehouse):
+    _, alerts = run(warehouse, MON, HOUSING_C)
+    workbook = returned(alerts[(H1, "housing_unsafe")].alert_id, "属实-已落实帮扶", MON)
+    copy = type(workbook)(
+        file="copy_" + workbook.file,
+        sha256=workbook.sha256,
+        township_code=workbook.township_code,
+        rows=workbook.rows,
+    )
+    signals(warehouse, HOUSING_C)
+    warehouse.begin()
+    report = update_alerts(warehouse, load_rules(), TUE, None, [workbook, copy])
+    warehouse.commit()
+    assert report.verified == 1
+    assert report.feedback_rejected == []
+    assert report.feedback_files == {workbook.file: "applied", copy.file: "unchanged"}
