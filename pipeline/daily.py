@@ -21,14 +21,13 @@ import pandas as pd
 
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
-from pipeline.dispatch.workbooks import write_township_workbooks
+from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.feedback.returns import read_returns
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text
-from pipeline.paths import SQL_DIR
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.warehouse import load
@@ -123,6 +122,49 @@ def _publish_townships(
     return {f"townships/{workbook.path.name}": workbook.sha256 for workbook in written}
 
 
+def _publish_alert_files(
+    connection: duckdb.DuckDBPyConnection, business_date: date, outbox: Path, report: AlertReport
+) -> dict[str, str]:
+    """alerts.csv, overdue.csv, the township workbooks and the feedback rejections."""
+    rejected = pd.DataFrame(
+        report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
+    ).astype({"row": "Int64"})
+    files = {
+        "alerts.csv": open_alerts(connection),
+        "overdue.csv": overdue_alerts(connection, business_date),
+        "feedback_rejections.csv": rejected,
+    }
+    outputs = {
+        name: atomic_write_bytes(outbox / name, _csv_bytes(frame)) for name, frame in files.items()
+    }
+    outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
+    return outputs
+
+
+ALERT_FIGURES = (
+    "verified",
+    "raised",
+    "updated",
+    "regraded",
+    "escalated",
+    "withdrawn",
+    "suppressed",
+)
+
+
+def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
+    manifest["warnings"].extend([*alerts.signals.warnings, *alerts.alerts.warnings])
+    for feed, count in alerts.signals.people_not_in_registry.items():
+        if feed in manifest["feeds"]:
+            manifest["feeds"][feed]["people_not_in_registry"] = count
+    manifest["alerts"] = {name: getattr(alerts.alerts, name) for name in ALERT_FIGURES}
+    manifest["feedback"] = {
+        "files": alerts.alerts.feedback_files,
+        "rows_applied": alerts.alerts.verified,
+        "rows_rejected": len(alerts.alerts.feedback_rejected),
+    }
+
+
 def publish_outbox(
     settings: Settings,
     business_date: date,
@@ -141,47 +183,12 @@ def publish_outbox(
     connection = load.connect(settings.home)
     try:
         if alerts is not None:
-            outputs["alerts.csv"] = atomic_write_bytes(
-                outbox / "alerts.csv", _csv_bytes(open_alerts(connection))
-            )
-            outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
-            rejected = pd.DataFrame(
-                alerts.alerts.feedback_rejected,
-                columns=["township_code", "file", "row", "alert_id", "reason"],
-            ).astype({"row": "Int64"})
-            overdue = connection.execute(
-                (SQL_DIR / "dispatch" / "overdue_alerts.sql").read_text(encoding="utf-8"),
-                {"business_date": business_date},
-            ).df()
-            outputs["overdue.csv"] = atomic_write_bytes(outbox / "overdue.csv", _csv_bytes(overdue))
-            outputs["feedback_rejections.csv"] = atomic_write_bytes(
-                outbox / "feedback_rejections.csv", _csv_bytes(rejected)
-            )
+            outputs.update(_publish_alert_files(connection, business_date, outbox, alerts.alerts))
         manifest = build_manifest(business_date, registry, plans, connection)
     finally:
         connection.close()
     if alerts is not None:
-        manifest["warnings"].extend([*alerts.signals.warnings, *alerts.alerts.warnings])
-        for feed, count in alerts.signals.people_not_in_registry.items():
-            if feed in manifest["feeds"]:
-                manifest["feeds"][feed]["people_not_in_registry"] = count
-        manifest["alerts"] = {
-            name: getattr(alerts.alerts, name)
-            for name in (
-                "verified",
-                "raised",
-                "updated",
-                "regraded",
-                "escalated",
-                "withdrawn",
-                "suppressed",
-            )
-        }
-        manifest["feedback"] = {
-            "files": alerts.alerts.feedback_files,
-            "rows_applied": alerts.alerts.verified,
-            "rows_rejected": len(alerts.alerts.feedback_rejected),
-        }
+        _add_alert_summary(manifest, alerts)
     manifest["outputs"] = outputs
     atomic_write_text(
         outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"

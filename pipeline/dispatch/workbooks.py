@@ -321,3 +321,8 @@ def write_township_workbooks(
         digest = atomic_write_bytes(path, buffer.getvalue())
         written.append(TownshipWorkbook(code, name, path, digest, len(township_alerts)))
     return written
+
+
+def overdue_alerts(connection: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
+    """The district's list of overdue alerts, with the township head who follows each up."""
+    return connection.execute(_sql("overdue_alerts"), {"business_date": business_date}).df()
