@@ -1,0 +1,97 @@
+"""The daily job as steps a scheduler runs one by one, each possibly in its own process.
+
+Arguments and results are strings and lists (dates, paths, feed names), never
+DataFrames: what passes between Airflow tasks stays small. Every step reads its
+inputs from HOME and writes its results there, so a step can be rerun alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.alerts.lifecycle import AlertReport
+from pipeline.daily import AlertsOutcome, ingest_one, publish_outbox, raise_alerts
+from pipeline.feeds.registry import load_registry
+from pipeline.outbox import atomic_write_text
+from pipeline.settings import Settings, load_settings
+from pipeline.signals.build import SignalReport
+from pipeline.warehouse import load
+
+
+class StepError(RuntimeError):
+    """A step that cannot run with the arguments it was given."""
+
+
+def settings_for(inbox: str | None, home: str | None) -> Settings:
+    """Explicit paths, else ``PIPELINE_INBOX`` / ``PIPELINE_HOME`` of the worker's environment."""
+    inbox = inbox or os.environ.get("PIPELINE_INBOX")
+    home = home or os.environ.get("PIPELINE_HOME")
+    if not inbox or not home:
+        raise StepError(
+            "inbox and home are needed: pass them, or set PIPELINE_INBOX and PIPELINE_HOME"
+        )
+    return load_settings(Path(home), Path(inbox))
+
+
+def business_date(requested: str | None, logical_date: date) -> str:
+    """The date to process: the one asked for, else the run's logical date."""
+    if requested:
+        try:
+            return date.fromisoformat(str(requested)).isoformat()
+        except ValueError as error:
+            raise StepError(f"business_date is not a date (YYYY-MM-DD): {requested!r}") from error
+    return logical_date.isoformat()
+
+
+def feeds() -> list[str]:
+    """The registry's feeds: one ingest task each."""
+    return list(load_registry())
+
+
+def ingest(feed: str, day: str, inbox: str | None = None, home: str | None = None) -> str:
+    """One feed's deliveries for ``day``; a database that refuses raises (worth a retry)."""
+    registry = load_registry()
+    if feed not in registry:
+        raise StepError(f"unknown feed {feed!r}")
+    settings = settings_for(inbox, home)
+    return str(ingest_one(registry[feed], settings, date.fromisoformat(day), retry_transient=True))
+
+
+def build_warehouse(day: str, inbox: str | None = None, home: str | None = None) -> list[str]:
+    """Load what the feeds staged; returns the feeds re-delivered in this run."""
+    settings = settings_for(inbox, home)
+    outcome = load.load_run(settings.home, date.fromisoformat(day), load_registry())
+    return sorted(outcome.redelivered)
+
+
+def _alerts_path(settings: Settings, day: date) -> Path:
+    return settings.home.run_dir(day) / "alerts.json"
+
+
+def signals_and_alerts(
+    day: str, redelivered: list[str], inbox: str | None = None, home: str | None = None
+) -> str:
+    """Signals, returned workbooks and the alert lifecycle; the report is kept for publishing."""
+    settings = settings_for(inbox, home)
+    business = date.fromisoformat(day)
+    outcome = raise_alerts(settings, business, set(redelivered), registry=load_registry())
+    path = _alerts_path(settings, business)
+    report: dict[str, Any] = {"signals": asdict(outcome.signals), "alerts": asdict(outcome.alerts)}
+    atomic_write_text(path, json.dumps(report, ensure_ascii=False))
+    return str(path)
+
+
+def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
+    """The outbox of ``day``: alerts, workbooks, quarantine, manifest."""
+    settings = settings_for(inbox, home)
+    business = date.fromisoformat(day)
+    registry = load_registry()
+    report = json.loads(_alerts_path(settings, business).read_text(encoding="utf-8"))
+    outcome = AlertsOutcome(SignalReport(**report["signals"]), AlertReport(**report["alerts"]))
+    plans = load.read_plans(settings.home, business, registry)
+    return str(publish_outbox(settings, business, registry, plans, outcome).outbox)

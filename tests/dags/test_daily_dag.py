@@ -1,0 +1,69 @@
+"""The daily DAG: it imports cleanly, only wires pipeline steps, and a run of it gives
+the outbox that ``python -m pipeline run`` gives."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, date, datetime
+
+import pandas as pd
+
+from pipeline.daily import run_day
+from pipeline.demo import generate_district
+from tests.conftest import home_for
+from tests.dags.conftest import PROJECT_DIR
+
+
+def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
+    assert dagbag.import_errors == {}
+    dag = dagbag.get_dag("fpwarn_daily")
+    assert dag is not None
+    assert "fpwarn" in dag.tags
+    assert str(dag.timezone) in ("Asia/Shanghai", "Timezone('Asia/Shanghai')")
+    for task in dag.tasks:
+        assert task.owner == "区乡村振兴局数据组"
+    retries = {task.task_id: task.retries for task in dag.tasks}
+    assert retries["ingest"] == 3  # a database that refuses a connection
+    assert retries["build_warehouse"] == 0
+    assert {task.task_id for task in dag.tasks} == {
+        "business_date",
+        "feeds",
+        "ingest",
+        "build_warehouse",
+        "signals_and_alerts",
+        "publish",
+    }
+
+
+def test_dag_files_do_no_work_at_import():
+    """Only imports of airflow at module level; pipeline is imported inside tasks."""
+    for path in (PROJECT_DIR / "dags").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                assert not (module or "").startswith("pipeline"), (path.name, module)
+            assert not isinstance(node, ast.With), path.name
+
+
+def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, dagbag):
+    start, day = date(2026, 3, 1), date(2026, 3, 2)
+    summary = generate_district(tmp_path / "inbox", households=300, start=start, end=day, seed=7)
+    cli = home_for(tmp_path, summary.claims_url, summary.inbox, "cli")
+    airflow = home_for(tmp_path, summary.claims_url, summary.inbox, "airflow")
+    for business in (start, day):
+        expected = run_day(cli, business)
+    dag = dagbag.get_dag("fpwarn_daily")
+    for business in (start, day):
+        run = dag.test(
+            logical_date=datetime(business.year, business.month, business.day, tzinfo=UTC),
+            run_conf={"inbox": str(summary.inbox), "home": str(airflow.home.root)},
+        )
+        assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    for name in ("alerts.csv", "quarantine.csv", "overdue.csv"):
+        produced = pd.read_csv(airflow.home.outbox(day) / name, encoding="utf-8-sig", dtype=str)
+        wanted = pd.read_csv(expected.outbox / name, encoding="utf-8-sig", dtype=str)
+        pd.testing.assert_frame_equal(produced, wanted)
+    assert sorted(
+        path.name for path in (airflow.home.outbox(day) / "townships").glob("*.xlsx")
+    ) == sorted(path.name for path in (expected.outbox / "townships").glob("*.xlsx"))
