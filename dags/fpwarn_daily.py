@@ -63,18 +63,18 @@ def fpwarn_daily() -> None:
         return steps.ingest(feed, day, params["inbox"], params["home"])
 
     @task
-    def build_warehouse(day: str, staged: list[str]) -> list[str]:
+    def build_warehouse(day: str, staged: list[str]) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
         return steps.build_warehouse(day, params["inbox"], params["home"])
 
     @task
-    def signals_and_alerts(day: str, redelivered: list[str]) -> str:
+    def signals_and_alerts(day: str, warehouse: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.signals_and_alerts(day, redelivered, params["inbox"], params["home"])
+        return steps.signals_and_alerts(day, params["inbox"], params["home"])
 
     @task(outlets=[OUTBOX])
     def publish(day: str, alerts: str) -> str:
@@ -85,8 +85,8 @@ def fpwarn_daily() -> None:
 
     day = business_date()
     staged = ingest.partial(day=day).expand(feed=feeds())
-    redelivered = build_warehouse(day, staged)
-    publish(day, signals_and_alerts(day, redelivered))
+    warehouse = build_warehouse(day, staged)
+    publish(day, signals_and_alerts(day, warehouse))
 
 
 fpwarn_daily()

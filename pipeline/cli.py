@@ -94,7 +94,7 @@ def _load(args: argparse.Namespace) -> int:
     registry = load_registry()
     settings = load_settings(args.home, args.inbox)
     outcome = load.load_run(settings.home, args.date, registry)
-    alerts = raise_alerts(settings, args.date, outcome.redelivered)
+    alerts = raise_alerts(settings, args.date)
     result = publish_outbox(settings, args.date, registry, outcome.plans, alerts)
     print(
         f"{args.date}: warehouse loaded, {alerts.alerts.raised} alerts raised; outbox {result.outbox}"
@@ -111,7 +111,7 @@ def _feedback(args: argparse.Namespace) -> int:
     registry = load_registry()
     settings = load_settings(args.home, args.inbox)
     plans = load.read_plans(settings.home, args.date, registry)
-    alerts = raise_alerts(settings, args.date, set(), registry=registry)
+    alerts = raise_alerts(settings, args.date, registry=registry)
     result = publish_outbox(settings, args.date, registry, plans, alerts)
     report = alerts.alerts
     for file, status in sorted(report.feedback_files.items()):

@@ -83,7 +83,6 @@ def ingest_one(
 def raise_alerts(
     settings: Settings,
     business_date: date,
-    redelivered: set[str],
     rules: Rules | None = None,
     registry: dict[str, FeedSpec] | None = None,
 ) -> AlertsOutcome:
@@ -93,9 +92,7 @@ def raise_alerts(
     try:
         connection.begin()
         signals = build_signals(connection, rules, business_date, registry)
-        alerts = update_alerts(
-            connection, rules, business_date, redelivered, read_returns(settings.inbox)
-        )
+        alerts = update_alerts(connection, rules, business_date, read_returns(settings.inbox))
         connection.commit()
     finally:
         connection.close()
@@ -208,7 +205,7 @@ def run_day(
     ingested = time.perf_counter()
     outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
-    alerts = raise_alerts(settings, business_date, outcome.redelivered, registry=registry)
+    alerts = raise_alerts(settings, business_date, registry=registry)
     alerted = time.perf_counter()
     result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
     log.info(

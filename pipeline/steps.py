@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipeline.alerts.lifecycle import AlertReport
 from pipeline.daily import AlertsOutcome, ingest_one, publish_outbox, raise_alerts
 from pipeline.feeds.registry import load_registry
@@ -21,6 +23,7 @@ from pipeline.outbox import atomic_write_text
 from pipeline.settings import Settings, load_settings
 from pipeline.signals.build import SignalReport
 from pipeline.warehouse import load
+from pipeline.warehouse.ledger import connect_read_only
 
 
 class StepError(RuntimeError):
@@ -62,24 +65,22 @@ def ingest(feed: str, day: str, inbox: str | None = None, home: str | None = Non
     return str(ingest_one(registry[feed], settings, date.fromisoformat(day), retry_transient=True))
 
 
-def build_warehouse(day: str, inbox: str | None = None, home: str | None = None) -> list[str]:
-    """Load what the feeds staged; returns the feeds re-delivered in this run."""
+def build_warehouse(day: str, inbox: str | None = None, home: str | None = None) -> str:
+    """Load what the feeds staged, in one transaction."""
     settings = settings_for(inbox, home)
-    outcome = load.load_run(settings.home, date.fromisoformat(day), load_registry())
-    return sorted(outcome.redelivered)
+    load.load_run(settings.home, date.fromisoformat(day), load_registry())
+    return str(settings.home.warehouse)
 
 
 def _alerts_path(settings: Settings, day: date) -> Path:
     return settings.home.run_dir(day) / "alerts.json"
 
 
-def signals_and_alerts(
-    day: str, redelivered: list[str], inbox: str | None = None, home: str | None = None
-) -> str:
+def signals_and_alerts(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """Signals, returned workbooks and the alert lifecycle; the report is kept for publishing."""
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
-    outcome = raise_alerts(settings, business, set(redelivered), registry=load_registry())
+    outcome = raise_alerts(settings, business, registry=load_registry())
     path = _alerts_path(settings, business)
     report: dict[str, Any] = {"signals": asdict(outcome.signals), "alerts": asdict(outcome.alerts)}
     atomic_write_text(path, json.dumps(report, ensure_ascii=False))
@@ -95,3 +96,17 @@ def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
     outcome = AlertsOutcome(SignalReport(**report["signals"]), AlertReport(**report["alerts"]))
     plans = load.read_plans(settings.home, business, registry)
     return str(publish_outbox(settings, business, registry, plans, outcome).outbox)
+
+
+def latest_business_date(inbox: str | None = None, home: str | None = None) -> str | None:
+    """The newest business date whose alerts were raised, or None before the first run."""
+    settings = settings_for(inbox, home)
+    connection = connect_read_only(settings.home)
+    if connection is None:
+        return None
+    with connection:
+        try:
+            row = connection.execute("select max(as_of_date) from alerts.runs").fetchone()
+        except duckdb.CatalogException:
+            return None
+    return row[0].isoformat() if row and row[0] else None

@@ -362,6 +362,15 @@ def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return seen
 
 
+def _redelivered_feeds(connection: duckdb.DuckDBPyConnection, business_date: date) -> set[str]:
+    """Feeds of which the runs of ``business_date`` loaded a corrected re-delivery."""
+    rows = connection.execute(
+        "select distinct feed from meta.redeliveries where loaded_for_date = $day",
+        {"day": business_date},
+    ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
 def _withdraw(run: _Run, seen: set[tuple[str, str]], redelivered_feeds: set[str]) -> None:
     """A corrected re-delivery that removed every piece of evidence retracts the lead."""
     for alert in sorted(run.alerts.values(), key=lambda item: item.alert_id):
@@ -438,7 +447,6 @@ def update_alerts(
     connection: duckdb.DuckDBPyConnection,
     rules: Rules,
     business_date: date,
-    redelivered_feeds: set[str] | None = None,
     returns: list[ReturnedWorkbook] | None = None,
 ) -> AlertReport:
     """Merge ``signals.raised`` into the alerts for ``business_date`` (inside the caller's transaction)."""
@@ -449,14 +457,15 @@ def update_alerts(
         run.report.warnings.append(
             f"{business_date.isoformat()}或之后的日期曾经运行过：预警记录已回退到该日之前重新生成，之后的日期需要按顺序重跑"
         )
+    seen = _merge(run, _signals(connection))
+    # After today's raising: a workbook may verify an alert raised this very day.
     applied = {row[0] for row in connection.execute("select sha256 from alerts.returns").fetchall()}
     ledger = _apply_feedback(run, returns or [], applied)
     if ledger:
         connection.register("returns_applied", pd.DataFrame(ledger))
         connection.execute("insert into alerts.returns by name select * from returns_applied")
         connection.unregister("returns_applied")
-    seen = _merge(run, _signals(connection))
-    _withdraw(run, seen, redelivered_feeds or set())
+    _withdraw(run, seen, _redelivered_feeds(connection, business_date))
     _compound(run)
     _escalate(run)
     _store(connection, run)

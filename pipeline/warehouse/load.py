@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadOutcome:
     plans: dict[str, FeedPlan]
-    # Feeds of which a date was delivered again with other content in this run.
-    redelivered: set[str]
 
 
 def connect(home: Home) -> duckdb.DuckDBPyConnection:
@@ -82,7 +80,6 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
         ensure_schema(connection, registry)
         connection.begin()
         loaded: list[tuple[FeedSpec, DeliveryResult]] = []
-        redelivered: set[str] = set()
         for feed, plan in plans.items():
             spec = registry[feed]
             for delivery in plan.deliveries:
@@ -93,7 +90,16 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
                     _mark_unchanged(connection, delivery)
                     continue
                 if known is not None and spec.is_file_feed:
-                    redelivered.add(feed)
+                    connection.execute(
+                        "insert into meta.redeliveries values ($feed, $date, $previous, $sha256, $day)",
+                        {
+                            "feed": feed,
+                            "date": delivery.date,
+                            "previous": known,
+                            "sha256": delivery.sha256,
+                            "day": business_date,
+                        },
+                    )
                 _load_delivery(connection, spec, delivery, business_date, loaded_at)
                 delivery.status = "loaded"
                 loaded.append((spec, delivery))
@@ -106,7 +112,7 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
     finally:
         # Closing without a commit rolls the whole run back.
         connection.close()
-    return LoadOutcome(plans=plans, redelivered=redelivered)
+    return LoadOutcome(plans=plans)
 
 
 def _ledger_digest(connection: duckdb.DuckDBPyConnection, delivery: DeliveryResult) -> str | None:

@@ -29,6 +29,15 @@ create table if not exists meta.quarantine (
     loaded_for_date date not null
 );
 
+-- one row per corrected re-delivery: a date delivered again with other content
+create table if not exists meta.redeliveries (
+    feed varchar not null,
+    delivery_date date not null,
+    previous_sha256 varchar not null,
+    sha256 varchar not null,
+    loaded_for_date date not null
+);
+
 -- one row per business date processed: its manifest as last written
 create table if not exists meta.runs (
     business_date date primary key,

@@ -19,6 +19,11 @@ H1, H2 = "3417021012010001", "3417021012010002"
 def warehouse(tmp_path):
     connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     connection.execute("create schema signals")
+    connection.execute("create schema meta")
+    connection.execute(
+        "create table meta.redeliveries (feed varchar, delivery_date date, previous_sha256 varchar, "
+        "sha256 varchar, loaded_for_date date)"
+    )
     connection.execute(
         "create table signals.int_households (household_id varchar, township_code varchar, village_code varchar, "
         "grid_id varchar, is_near_line boolean)"
@@ -45,8 +50,12 @@ def signals(connection, *rows):
 
 def run(connection, day, *rows, rules=None, redelivered=None):
     signals(connection, *rows)
+    for feed in redelivered or ():
+        connection.execute(
+            "insert into meta.redeliveries values (?, ?, 'old', 'new', ?)", [feed, day, day]
+        )
     connection.begin()
-    report = update_alerts(connection, rules or load_rules(), day, redelivered)
+    report = update_alerts(connection, rules or load_rules(), day)
     connection.commit()
     alerts = open_alerts(connection)
     return report, {(row.household_id, row.category): row for row in alerts.itertuples()}
@@ -201,7 +210,7 @@ def returned(alert_id, result, on, township="341702101"):
 def verify(connection, day, workbook, *rows):
     signals(connection, *rows)
     connection.begin()
-    report = update_alerts(connection, load_rules(), day, None, [workbook])
+    report = update_alerts(connection, load_rules(), day, [workbook])
     connection.commit()
     return report, {
         (row.household_id, row.category): row for row in open_alerts(connection).itertuples()
@@ -256,7 +265,7 @@ def test_two_copies_of_one_workbook_in_the_folder_are_applied_once(warehouse):
     )
     signals(warehouse, HOUSING_C)
     warehouse.begin()
-    report = update_alerts(warehouse, load_rules(), TUE, None, [workbook, copy])
+    report = update_alerts(warehouse, load_rules(), TUE, [workbook, copy])
     warehouse.commit()
     assert report.verified == 1
     assert report.feedback_rejected == []

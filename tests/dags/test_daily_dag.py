@@ -16,6 +16,10 @@ from tests.dags.conftest import PROJECT_DIR
 
 def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
     assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"fpwarn_daily", "fpwarn_feedback"}
+    for dag_id in dagbag.dag_ids:
+        for task in dagbag.get_dag(dag_id).tasks:
+            assert task.owner == "区乡村振兴局数据组"
     dag = dagbag.get_dag("fpwarn_daily")
     assert dag is not None
     assert "fpwarn" in dag.tags
@@ -67,3 +71,34 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
     assert sorted(
         path.name for path in (airflow.home.outbox(day) / "townships").glob("*.xlsx")
     ) == sorted(path.name for path in (expected.outbox / "townships").glob("*.xlsx"))
+
+
+def test_the_feedback_dag_applies_a_returned_workbook(tmp_path, airflow_db, dagbag):
+    import openpyxl
+
+    from pipeline.dispatch.workbooks import DETAIL_SHEET
+
+    day = date(2026, 3, 2)
+    summary = generate_district(
+        tmp_path / "inbox", households=300, start=date(2026, 3, 1), end=day, seed=7
+    )
+    settings = home_for(tmp_path, summary.claims_url, summary.inbox)
+    run_day(settings, date(2026, 3, 1))
+    result = run_day(settings, day)
+    workbook = sorted((result.outbox / "townships").glob("*.xlsx"))[0]
+    book = openpyxl.load_workbook(workbook)
+    sheet = book[DETAIL_SHEET]
+    alert_id = sheet.cell(row=2, column=1).value
+    for column, value in ((17, "属实-已纳入监测"), (18, "王网格"), (19, day)):
+        sheet.cell(row=2, column=column, value=value)
+    (summary.inbox / "feedback").mkdir()
+    book.save(summary.inbox / "feedback" / workbook.name)
+
+    run = dagbag.get_dag("fpwarn_feedback").test(
+        logical_date=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        run_conf={"inbox": str(summary.inbox), "home": str(settings.home.root)},
+    )
+
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    alerts = pd.read_csv(settings.home.outbox(day) / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    assert alert_id not in set(alerts["alert_id"])

@@ -1,0 +1,57 @@
+"""Returned township workbooks: applied as they arrive in INBOX/feedback/.
+
+Every hour during the working day, the alerts of the latest business date are
+raised again with the returned workbooks (verified alerts close, rejected rows
+are listed) and that date's outbox is written anew. Only wiring here; the steps
+live in ``pipeline.steps``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+OUTBOX = Asset("fpwarn://outbox/daily")
+
+
+@dag(
+    dag_id="fpwarn_feedback",
+    description="防止返贫动态监测：乡镇核实结果回收",
+    schedule="0 8-20 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "区乡村振兴局数据组", "retries": 0},
+    tags=["fpwarn", "feedback"],
+    params={
+        "inbox": Param(None, type=["null", "string"], description="default: PIPELINE_INBOX"),
+        "home": Param(None, type=["null", "string"], description="default: PIPELINE_HOME"),
+    },
+)
+def fpwarn_feedback() -> None:
+    @task.short_circuit
+    def latest_day() -> str | None:
+        from pipeline import steps
+
+        params = get_current_context()["params"]
+        return steps.latest_business_date(params["inbox"], params["home"])
+
+    @task
+    def apply_returns(day: str) -> str:
+        from pipeline import steps
+
+        params = get_current_context()["params"]
+        return steps.signals_and_alerts(day, params["inbox"], params["home"])
+
+    @task(outlets=[OUTBOX])
+    def publish(day: str, alerts: str) -> str:
+        from pipeline import steps
+
+        params = get_current_context()["params"]
+        return steps.publish(day, params["inbox"], params["home"])
+
+    day = latest_day()
+    publish(day, apply_returns(day))
+
+
+fpwarn_feedback()
