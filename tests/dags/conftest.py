@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+from tests.conftest import PROJECT_DIR
+
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="fpwarn-airflow-"))
 os.environ.update(
     {

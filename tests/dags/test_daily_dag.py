@@ -10,8 +10,7 @@ import pandas as pd
 
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
-from tests.conftest import home_for
-from tests.dags.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, home_for
 
 
 def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
