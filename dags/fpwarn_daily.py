@@ -22,6 +22,32 @@ DEFAULT_ARGS = {
 }
 
 
+CLAIMS_CONNECTION = "fpwarn_med_claims"
+
+
+def claims_connection() -> dict[str, str]:
+    """The claims database of the Airflow connection ``fpwarn_med_claims``, when there is one
+    (``AIRFLOW_CONN_FPWARN_MED_CLAIMS`` is its environment form)."""
+    from airflow.sdk import Connection
+
+    from pipeline.feeds.sql_source import url_from_connection
+
+    try:
+        connection = Connection.get(CLAIMS_CONNECTION)
+    except Exception:  # not defined: HOME/config.yaml or PIPELINE_MED_CLAIMS_URL apply
+        return {}
+    url = url_from_connection(
+        connection.conn_type,
+        host=connection.host,
+        login=connection.login,
+        password=connection.password,
+        port=connection.port,
+        schema=connection.schema,
+        extra=connection.extra_dejson,
+    )
+    return {"med_claims_url": url}
+
+
 @dag(
     dag_id="fpwarn_daily",
     description="防止返贫动态监测：部门数据入库、分类分级预警、乡镇核实表",
@@ -60,7 +86,7 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.ingest(feed, day, params["inbox"], params["home"])
+        return steps.ingest(feed, day, params["inbox"], params["home"], claims_connection())
 
     @task
     def build_warehouse(day: str, staged: list[str]) -> str:

@@ -75,7 +75,7 @@ def ingest_one(
         )
         reason = f"读取时发生内部错误（{type(error).__name__}），详见日志"
     plan = FeedPlan(spec.feed, business_date.isoformat(), [], unavailable=reason)
-    path = plan_path(settings, spec, business_date)
+    path = plan_path(settings.home, spec.feed, business_date)
     atomic_write_text(path, plan.to_json())
     return path
 

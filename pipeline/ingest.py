@@ -30,6 +30,7 @@ from pipeline.feeds import sql_source
 from pipeline.feeds.readers import RawTable, ReadError, read_file, table_from_query
 from pipeline.feeds.registry import FeedSpec
 from pipeline.outbox import atomic_write_text
+from pipeline.paths import Home
 from pipeline.settings import Settings
 from pipeline.validation import expectations
 from pipeline.validation.contract import apply_contract, duplicate_reasons
@@ -97,8 +98,9 @@ def staged_dir(settings: Settings, spec: FeedSpec, delivery_date: date, sha256: 
     )
 
 
-def plan_path(settings: Settings, spec: FeedSpec, business_date: date) -> Path:
-    return settings.home.run_dir(business_date) / "feeds" / f"{spec.feed}.json"
+def plan_path(home: Home, feed: str, business_date: date) -> Path:
+    """A feed's plan for a run: what its step found, then what the load made of it."""
+    return home.run_dir(business_date) / "feeds" / f"{feed}.json"
 
 
 def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path:
@@ -107,7 +109,7 @@ def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path
         plan = _ingest_files(spec, settings, business_date)
     else:
         plan = _ingest_sql(spec, settings, business_date)
-    path = plan_path(settings, spec, business_date)
+    path = plan_path(settings.home, spec.feed, business_date)
     atomic_write_text(path, plan.to_json())
     return path
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -56,12 +56,24 @@ def feeds() -> list[str]:
     return list(load_registry())
 
 
-def ingest(feed: str, day: str, inbox: str | None = None, home: str | None = None) -> str:
-    """One feed's deliveries for ``day``; a database that refuses raises (worth a retry)."""
+def ingest(
+    feed: str,
+    day: str,
+    inbox: str | None = None,
+    home: str | None = None,
+    overrides: dict[str, str] | None = None,
+) -> str:
+    """One feed's deliveries for ``day``; a database that refuses raises (worth a retry).
+
+    ``overrides`` are settings the scheduler resolved itself (the claims database URL of
+    an Airflow connection); they win over ``HOME/config.yaml``.
+    """
     registry = load_registry()
     if feed not in registry:
         raise StepError(f"unknown feed {feed!r}")
     settings = settings_for(inbox, home)
+    if overrides:
+        settings = replace(settings, values={**settings.values, **overrides})
     return str(ingest_one(registry[feed], settings, date.fromisoformat(day), retry_transient=True))
 
 

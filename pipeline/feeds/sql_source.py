@@ -39,6 +39,44 @@ def window_for(spec: FeedSpec, business_date: date, last_pulled: date | None) ->
     return Window(last_pulled - timedelta(days=spec.sql.lookback_days), business_date)
 
 
+# Airflow connection types and the SQLAlchemy drivers this project installs for them.
+DRIVERS = {
+    "mysql": "mysql+pymysql",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "sqlite": "sqlite",
+}
+
+
+def url_from_connection(
+    conn_type: str,
+    *,
+    host: str | None = None,
+    login: str | None = None,
+    password: str | None = None,
+    port: int | None = None,
+    schema: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """A SQLAlchemy URL from the fields of a scheduler's connection (Airflow's, say).
+
+    ``extra["sqlalchemy_url"]`` wins when given; a SQLite connection keeps its file in ``host``.
+    """
+    if extra and extra.get("sqlalchemy_url"):
+        return str(extra["sqlalchemy_url"])
+    driver = DRIVERS.get(conn_type)
+    if driver is None:
+        raise SourceUnavailable(
+            f"不支持的连接类型 {conn_type!r}（可用：{'、'.join(sorted(DRIVERS))}）"
+        )
+    if driver == "sqlite":
+        return f"sqlite:///{host}"
+    url = sa.URL.create(
+        driver, username=login, password=password, host=host, port=port, database=schema
+    )
+    return url.render_as_string(hide_password=False)
+
+
 def redact(url: str) -> str:
     """A URL fit for a message: no password."""
     try:

@@ -20,7 +20,8 @@ import pandas as pd
 
 from pipeline.feeds.readers import jsonable
 from pipeline.feeds.registry import FeedSpec
-from pipeline.ingest import DeliveryResult, FeedPlan
+from pipeline.ingest import DeliveryResult, FeedPlan, plan_path
+from pipeline.outbox import atomic_write_text
 from pipeline.paths import SQL_DIR, Home
 from pipeline.warehouse import statements
 
@@ -61,10 +62,9 @@ def read_plans(
     home: Home, business_date: date, registry: dict[str, FeedSpec]
 ) -> dict[str, FeedPlan]:
     """The plans the feed steps wrote for this run; a feed without one was not ingested."""
-    folder = home.run_dir(business_date) / "feeds"
     plans = {}
     for feed in registry:
-        path = folder / f"{feed}.json"
+        path = plan_path(home, feed, business_date)
         if path.is_file():
             plans[feed] = FeedPlan.from_json(path.read_text(encoding="utf-8"))
     return plans
@@ -83,7 +83,7 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
         for feed, plan in plans.items():
             spec = registry[feed]
             for delivery in plan.deliveries:
-                if delivery.status != "staged":
+                if delivery.status not in ("staged", "loaded", "unchanged"):
                     continue
                 known = _ledger_digest(connection, delivery)
                 if known == delivery.sha256:
@@ -112,6 +112,10 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
     finally:
         # Closing without a commit rolls the whole run back.
         connection.close()
+    # What the load made of each delivery (loaded, unchanged, the figures), for the steps
+    # after it, which may run in other processes.
+    for feed, plan in plans.items():
+        atomic_write_text(plan_path(home, feed, business_date), plan.to_json())
     return LoadOutcome(plans=plans)
 
 

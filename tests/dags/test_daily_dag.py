@@ -4,6 +4,7 @@ the outbox that ``python -m pipeline run`` gives."""
 from __future__ import annotations
 
 import ast
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -63,6 +64,17 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
             run_conf={"inbox": str(summary.inbox), "home": str(airflow.home.root)},
         )
         assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    statuses = {
+        feed: (info["status"], info["rows_read"], info["rows_loaded"], info["rows_quarantined"])
+        for feed, info in expected.manifest["feeds"].items()
+    }
+    produced_manifest = json.loads(
+        (airflow.home.outbox(day) / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert {
+        feed: (info["status"], info["rows_read"], info["rows_loaded"], info["rows_quarantined"])
+        for feed, info in produced_manifest["feeds"].items()
+    } == statuses
     for name in ("alerts.csv", "quarantine.csv", "overdue.csv"):
         produced = pd.read_csv(airflow.home.outbox(day) / name, encoding="utf-8-sig", dtype=str)
         wanted = pd.read_csv(expected.outbox / name, encoding="utf-8-sig", dtype=str)
@@ -101,3 +113,46 @@ def test_the_feedback_dag_applies_a_returned_workbook(tmp_path, airflow_db, dagb
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     alerts = pd.read_csv(settings.home.outbox(day) / "alerts.csv", encoding="utf-8-sig", dtype=str)
     assert alert_id not in set(alerts["alert_id"])
+
+
+def test_the_claims_database_can_be_an_airflow_connection(
+    tmp_path, airflow_db, dagbag, monkeypatch
+):
+
+    from pipeline.settings import load_settings
+
+    day = date(2026, 3, 1)
+    summary = generate_district(tmp_path / "inbox", households=300, start=day, end=day, seed=7)
+    database = summary.claims_url.removeprefix("sqlite:///")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FPWARN_MED_CLAIMS", json.dumps({"conn_type": "sqlite", "host": database})
+    )
+    monkeypatch.delenv("PIPELINE_MED_CLAIMS_URL", raising=False)
+    home = tmp_path / "home"  # no config.yaml: only the connection says where the claims are
+    home.mkdir()
+    settings = load_settings(home, summary.inbox)
+
+    run = dagbag.get_dag("fpwarn_daily").test(
+        logical_date=datetime(2026, 3, 1, tzinfo=UTC),
+        run_conf={"inbox": str(summary.inbox), "home": str(home)},
+    )
+
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    manifest = json.loads((settings.home.outbox(day) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["feeds"]["med_claims"]["status"] == "loaded"
+
+
+def test_connection_fields_become_sqlalchemy_urls():
+    from pipeline.feeds.sql_source import url_from_connection
+
+    assert (
+        url_from_connection(
+            "mysql", host="10.1.2.3", login="ybj", password="p@ss", port=3306, schema="qzj"
+        )
+        == "mysql+pymysql://ybj:p%40ss@10.1.2.3:3306/qzj"
+    )
+    assert url_from_connection("postgres", host="db", schema="x") == "postgresql+psycopg://db/x"
+    assert (
+        url_from_connection("sqlite", host="/data/claims.sqlite") == "sqlite:////data/claims.sqlite"
+    )
+    assert url_from_connection("generic", extra={"sqlalchemy_url": "oracle://x"}) == "oracle://x"
