@@ -1,8 +1,8 @@
 """The daily early-warning run: every feed in parallel, then warehouse, alerts, outbox.
 
 This file only wires steps of ``pipeline.steps``; nothing is read or computed when
-it is imported. The business date is the run's logical date unless the
-``business_date`` param says otherwise; INBOX and HOME come from the params or
+it is imported. The 06:30 run processes the business date before its logical date
+(China time) unless the ``business_date`` param says otherwise; INBOX and HOME come from the params or
 the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``.
 """
 
@@ -71,9 +71,7 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         context = get_current_context()
-        return steps.business_date(
-            context["params"]["business_date"], context["logical_date"].date()
-        )
+        return steps.business_date(context["params"]["business_date"], context["logical_date"])
 
     @task
     def feeds() -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -24,6 +25,8 @@ from pipeline.settings import Settings, load_settings
 from pipeline.signals.build import SignalReport
 from pipeline.warehouse import load
 from pipeline.warehouse.ledger import connect_read_only
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class StepError(RuntimeError):
@@ -41,14 +44,16 @@ def settings_for(inbox: str | None, home: str | None) -> Settings:
     return load_settings(Path(home), Path(inbox))
 
 
-def business_date(requested: str | None, logical_date: date) -> str:
-    """The date to process: the one asked for, else the run's logical date."""
+def business_date(requested: str | None, logical_date: datetime) -> str:
+    """The date to process: the one asked for, else the day before the run's logical date
+    in China time (the 06:30 run processes what the departments delivered for yesterday)."""
     if requested:
         try:
             return date.fromisoformat(str(requested)).isoformat()
         except ValueError as error:
             raise StepError(f"business_date is not a date (YYYY-MM-DD): {requested!r}") from error
-    return logical_date.isoformat()
+    local = logical_date.astimezone(CHINA) if logical_date.tzinfo else logical_date
+    return (local.date() - timedelta(days=1)).isoformat()
 
 
 def feeds() -> list[str]:

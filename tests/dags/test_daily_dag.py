@@ -5,13 +5,29 @@ from __future__ import annotations
 
 import ast
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
+from pipeline import steps
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
+from pipeline.steps import CHINA
 from tests.conftest import PROJECT_DIR, home_for
+
+
+def morning_after(business: date) -> datetime:
+    """The scheduled 06:30 China-time run that processes ``business``."""
+    return datetime(business.year, business.month, business.day, 6, 30, tzinfo=CHINA) + timedelta(
+        days=1
+    )
+
+
+def test_business_date_is_the_day_before_the_run_in_china_time():
+    # 06:30 in Shanghai is 22:30 UTC the evening before: still the day before in China time.
+    assert steps.business_date(None, datetime(2026, 3, 1, 22, 30, tzinfo=UTC)) == "2026-03-01"
+    assert steps.business_date(None, morning_after(date(2026, 3, 1))) == "2026-03-01"
+    assert steps.business_date("2026-02-27", morning_after(date(2026, 3, 1))) == "2026-02-27"
 
 
 def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
@@ -60,7 +76,7 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
     dag = dagbag.get_dag("fpwarn_daily")
     for business in (start, day):
         run = dag.test(
-            logical_date=datetime(business.year, business.month, business.day, tzinfo=UTC),
+            logical_date=morning_after(business),
             run_conf={"inbox": str(summary.inbox), "home": str(airflow.home.root)},
         )
         assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
@@ -133,7 +149,7 @@ def test_the_claims_database_can_be_an_airflow_connection(
     settings = load_settings(home, summary.inbox)
 
     run = dagbag.get_dag("fpwarn_daily").test(
-        logical_date=datetime(2026, 3, 1, tzinfo=UTC),
+        logical_date=morning_after(day),
         run_conf={"inbox": str(summary.inbox), "home": str(home)},
     )
 
