@@ -27,10 +27,6 @@ PROTECTED = "_protected"
 UNIT_HOUSEHOLDS = 300
 
 
-def raise_one(grade: str) -> str:
-    return raised_grade(grade)
-
-
 def at_least(grade: str, floor: str) -> str:
     return grade if GRADES.index(grade) >= GRADES.index(floor) else floor
 
@@ -109,7 +105,7 @@ class Cases:
             if self.rules.categories[category].near_line_raises and self.per_capita(household) < (
                 self.near
             ):
-                grade = raise_one(grade)
+                grade = raised_grade(grade)
             graded[(household_id, category)] = grade
         per_household: dict[str, int] = {}
         for household_id, _ in graded:

@@ -166,10 +166,6 @@ class FeedSpec(_Frozen):
     def suite_path(self) -> Path:
         return EXPECTATIONS_DIR / f"{self.expectation_suite}.json"
 
-    @property
-    def personal_fields(self) -> tuple[str, ...]:
-        return tuple(column.field for column in self.columns if column.personal)
-
 
 def _describe(error: ValidationError) -> str:
     lines = []
