@@ -2,8 +2,16 @@
 
 This file only wires steps of ``pipeline.steps``; nothing is read or computed when
 it is imported. The 06:30 run processes the business date before its logical date
-(China time) unless the ``business_date`` param says otherwise; INBOX and HOME come from the params or
-the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``.
+(China time) unless the ``business_date`` param says otherwise; INBOX and HOME come
+from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``.
+
+Per feed (one mapped task group, labelled with the feed's name): ``await_delivery``
+waits for a daily feed until its deadline and is *skipped* with the late department
+named when the deadline passes; ``ingest`` runs either way, so a missing feed is
+reported in the manifest and the run goes on with what arrived. The steps that open
+the DuckDB warehouse share the one-slot pool ``fpwarn_warehouse`` with the feedback
+DAG (config/airflow/pools.json). Faults that pass (a database refusing connections,
+the warehouse busy) are retried with backoff; anything else fails at once.
 """
 
 from __future__ import annotations
@@ -11,16 +19,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
-
-OUTBOX = Asset("fpwarn://outbox/daily")
-
-DEFAULT_ARGS = {
-    "owner": "区乡村振兴局数据组",
-    # Bad data never fails a task (it is quarantined or reported); only faults do.
-    "retries": 0,
-}
-
+from airflow.sdk import Param, PokeReturnValue, dag, get_current_context, task, task_group
+from airflow.sdk.exceptions import AirflowSkipException
+from fpwarn_shared import DEFAULT_ARGS, OUTBOX, WAREHOUSE_POOL
 
 CLAIMS_CONNECTION = "fpwarn_med_claims"
 
@@ -54,6 +55,7 @@ def claims_connection() -> dict[str, str]:
     schedule="30 6 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
+    # Day D's alerts build on day D-1's: runs, backfills included, go one at a time in date order.
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["fpwarn", "daily"],
@@ -79,28 +81,55 @@ def fpwarn_daily() -> None:
 
         return steps.feeds()
 
-    @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
-    def ingest(feed: str, day: str) -> str:
-        from pipeline import steps
+    @task_group
+    def feed(feed: str, day: str) -> None:
+        @task.sensor(
+            mode="reschedule",
+            poke_interval=timedelta(minutes=5),
+            # A backstop only: the feed's own deadline ends the wait first.
+            timeout=timedelta(hours=12),
+            soft_fail=True,
+            map_index_template="{{ feed }}",
+        )
+        def await_delivery(feed: str, day: str) -> PokeReturnValue:
+            from pipeline import steps
 
-        params = get_current_context()["params"]
-        return steps.ingest(feed, day, params["inbox"], params["home"], claims_connection())
+            context = get_current_context()
+            context["feed"] = feed  # type: ignore[typeddict-unknown-key]
+            params = context["params"]
+            arrival = steps.await_delivery(feed, day, params["inbox"], params["home"])
+            if arrival["state"] == "overdue":
+                raise AirflowSkipException(arrival["message"])
+            return PokeReturnValue(
+                is_done=arrival["state"] != "waiting", xcom_value=arrival["state"]
+            )
 
-    @task
-    def build_warehouse(day: str, staged: list[str]) -> str:
+        @task(trigger_rule="none_failed", map_index_template="{{ feed }}")
+        def ingest(feed: str, day: str) -> str:
+            from pipeline import steps
+
+            context = get_current_context()
+            context["feed"] = feed  # type: ignore[typeddict-unknown-key]
+            params = context["params"]
+            return steps.ingest(feed, day, params["inbox"], params["home"], claims_connection())
+
+        await_delivery(feed, day) >> ingest(feed, day)
+
+    @task(pool=WAREHOUSE_POOL)
+    def build_warehouse(day: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
         return steps.build_warehouse(day, params["inbox"], params["home"])
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def signals_and_alerts(day: str, warehouse: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
         return steps.signals_and_alerts(day, params["inbox"], params["home"])
 
-    @task(outlets=[OUTBOX])
+    @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX])
     def publish(day: str, alerts: str) -> str:
         from pipeline import steps
 
@@ -108,8 +137,9 @@ def fpwarn_daily() -> None:
         return steps.publish(day, params["inbox"], params["home"])
 
     day = business_date()
-    staged = ingest.partial(day=day).expand(feed=feeds())
-    warehouse = build_warehouse(day, staged)
+    every_feed = feed.partial(day=day).expand(feed=feeds())
+    warehouse = build_warehouse(day)
+    every_feed >> warehouse
     publish(day, signals_and_alerts(day, warehouse))
 
 

@@ -9,9 +9,8 @@ live in ``pipeline.steps``.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
-
-OUTBOX = Asset("fpwarn://outbox/daily")
+from airflow.sdk import Param, dag, get_current_context, task
+from fpwarn_shared import DEFAULT_ARGS, OUTBOX, WAREHOUSE_POOL
 
 
 @dag(
@@ -21,7 +20,7 @@ OUTBOX = Asset("fpwarn://outbox/daily")
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "区乡村振兴局数据组", "retries": 0},
+    default_args=DEFAULT_ARGS,
     tags=["fpwarn", "feedback"],
     params={
         "inbox": Param(None, type=["null", "string"], description="default: PIPELINE_INBOX"),
@@ -29,21 +28,21 @@ OUTBOX = Asset("fpwarn://outbox/daily")
     },
 )
 def fpwarn_feedback() -> None:
-    @task.short_circuit
+    @task.short_circuit(pool=WAREHOUSE_POOL)
     def latest_day() -> str | None:
         from pipeline import steps
 
         params = get_current_context()["params"]
         return steps.latest_business_date(params["inbox"], params["home"])
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def apply_returns(day: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
         return steps.signals_and_alerts(day, params["inbox"], params["home"])
 
-    @task(outlets=[OUTBOX])
+    @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX])
     def publish(day: str, alerts: str) -> str:
         from pipeline import steps
 

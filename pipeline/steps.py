@@ -8,6 +8,7 @@ inputs from HOME and writes its results there, so a step can be rerun alone.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ import duckdb
 
 from pipeline.alerts.lifecycle import AlertReport
 from pipeline.daily import AlertsOutcome, ingest_one, publish_outbox, raise_alerts
+from pipeline.feeds.arrival import check_arrival
 from pipeline.feeds.registry import load_registry
 from pipeline.outbox import atomic_write_text
 from pipeline.settings import Settings, load_settings
@@ -27,6 +29,8 @@ from pipeline.warehouse import load
 from pipeline.warehouse.ledger import connect_read_only
 
 CHINA = ZoneInfo("Asia/Shanghai")
+
+log = logging.getLogger(__name__)
 
 
 class StepError(RuntimeError):
@@ -116,14 +120,40 @@ def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
 
 
 def latest_business_date(inbox: str | None = None, home: str | None = None) -> str | None:
-    """The newest business date whose alerts were raised, or None before the first run."""
+    """The newest business date whose alerts were raised, or None before the first run and
+    while a daily run is between loading the warehouse and raising that day's alerts (its
+    own raising will apply the returned workbooks)."""
     settings = settings_for(inbox, home)
     connection = connect_read_only(settings.home)
     if connection is None:
         return None
     with connection:
         try:
-            row = connection.execute("select max(as_of_date) from alerts.runs").fetchone()
+            raised, loaded = connection.execute(
+                "select (select max(as_of_date) from alerts.runs), "
+                "(select max(loaded_for_date) from meta.deliveries)"
+            ).fetchone() or (None, None)
         except duckdb.CatalogException:
             return None
-    return row[0].isoformat() if row and row[0] else None
+    if raised is None:
+        return None
+    if loaded is not None and loaded > raised:
+        log.info("%s 的日常运行尚未出预警：核实结果留待该运行处理", loaded.isoformat())
+        return None
+    return str(raised.isoformat())
+
+
+def await_delivery(
+    feed: str, day: str, inbox: str | None = None, home: str | None = None
+) -> dict[str, str]:
+    """Whether ``feed``'s delivery for ``day`` has arrived, is still awaited or is overdue
+    (``state`` and a Chinese ``message`` for the scheduler's log)."""
+    registry = load_registry()
+    if feed not in registry:
+        raise StepError(f"unknown feed {feed!r}")
+    settings = settings_for(inbox, home)
+    arrival = check_arrival(
+        registry[feed], settings.inbox, date.fromisoformat(day), datetime.now(CHINA)
+    )
+    log.log(logging.WARNING if arrival.state == "overdue" else logging.INFO, arrival.message)
+    return {"feed": feed, "state": arrival.state, "message": arrival.message}

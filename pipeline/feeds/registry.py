@@ -7,6 +7,7 @@ A mistake in a feed file is reported with the file and the field, e.g.
 from __future__ import annotations
 
 import re
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -96,6 +97,9 @@ class FeedSpec(_Frozen):
     sql: SqlSource | None = None
     # A warning is raised when the newest complete delivery is older than this.
     max_silence_days: int | None = Field(default=None, ge=1)
+    # A daily file feed's delivery for day D is due by this China time on D+1; the
+    # scheduled run waits for it until then, and reports it overdue after.
+    deadline: time | None = None
     key: tuple[str, ...] = Field(min_length=1)
     expectation_suite: Annotated[str, Field(pattern=IDENTIFIER)]
     columns: tuple[Column, ...] = Field(min_length=1)
@@ -115,6 +119,14 @@ class FeedSpec(_Frozen):
         except LookupError as error:
             raise ValueError(f"unknown encoding {value!r}") from error
         return value.lower()
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline_is_quoted(cls, value: object) -> object:
+        # YAML reads an unquoted 08:00 as the number 480 (minutes, base 60).
+        if value is not None and not isinstance(value, str):
+            raise ValueError('write the time in quotes, e.g. deadline: "08:00"')
+        return value
 
     @field_validator("footer_patterns")
     @classmethod
@@ -148,6 +160,8 @@ class FeedSpec(_Frozen):
                 raise ValueError(f"references: {reference.field!r} is not a column")
         if self.format != "sql" and self.sql is not None:
             raise ValueError("only a sql feed has a sql section")
+        if self.format == "sql" and self.deadline is not None:
+            raise ValueError("deadline: a database feed is read when the run comes, never awaited")
         return self
 
     @cached_property

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from pipeline.feeds.registry import FeedSpec
 
 
-class SourceUnavailable(RuntimeError):
-    """The database could not be reached: a transient fault, worth a retry."""
+class SourceUnavailable(ConnectionError):
+    """The database could not be reached: a transient fault, worth a retry (a scheduler
+    retries ``ConnectionError`` and nothing that bad data raises)."""
 
 
 @dataclass(frozen=True)

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from pipeline.paths import Home
 
 
-def connect_read_only(
-    home: Home, *, attempts: int = 20, pause_s: float = 0.5
-) -> duckdb.DuckDBPyConnection | None:
+class WarehouseBusy(BlockingIOError):
+    """Another process holds the warehouse's lock for longer than we wait: transient,
+    worth a retry (DuckDB lets one process write, or several only read)."""
+
+
+def _open(
+    path: Path, *, read_only: bool, wait_s: float, pause_s: float = 0.5
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"数仓 {path} 正被另一个进程使用（DuckDB 同一时间只允许一个进程写入），"
+                    f"等待 {wait_s:.0f} 秒后仍未释放；请稍后重试"
+                ) from error
+            time.sleep(pause_s)
+
+
+def connect_writer(home: Home, *, wait_s: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """The read-write connection; waits while another process holds the lock."""
+    home.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return _open(home.warehouse, read_only=False, wait_s=wait_s)
+
+
+def connect_read_only(home: Home, *, wait_s: float = 60.0) -> duckdb.DuckDBPyConnection | None:
     """A read-only connection, or None before the first load. Waits while a writer holds the lock."""
     if not home.warehouse.is_file():
         return None
-    for attempt in range(attempts):
-        try:
-            return duckdb.connect(str(home.warehouse), read_only=True)
-        except duckdb.IOException:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(pause_s)
-    return None
+    return _open(home.warehouse, read_only=True, wait_s=wait_s)
 
 
 def last_delivery_before(home: Home, feed: str, business_date: date) -> date | None:

@@ -24,6 +24,7 @@ from pipeline.ingest import DeliveryResult, FeedPlan, plan_path
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import SQL_DIR, Home
 from pipeline.warehouse import statements
+from pipeline.warehouse.ledger import connect_writer
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,8 @@ class LoadOutcome:
 
 
 def connect(home: Home) -> duckdb.DuckDBPyConnection:
-    home.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(home.warehouse))
+    """The warehouse for writing (waits while another process holds it)."""
+    return connect_writer(home)
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection, registry: dict[str, FeedSpec]) -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT_DIR
+
+# The DAG processor and the task runner put the bundle's folder on sys.path (BundleDagBag):
+# the DAG files import their shared module from there.
+if str(PROJECT_DIR / "dags") not in sys.path:
+    sys.path.append(str(PROJECT_DIR / "dags"))
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="fpwarn-airflow-"))
 os.environ.update(

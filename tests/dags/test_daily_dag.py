@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline import steps
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
+from pipeline.feeds.registry import load_registry
 from pipeline.steps import CHINA
 from tests.conftest import PROJECT_DIR, home_for
 
@@ -42,17 +43,60 @@ def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
     assert str(dag.timezone) in ("Asia/Shanghai", "Timezone('Asia/Shanghai')")
     for task in dag.tasks:
         assert task.owner == "区乡村振兴局数据组"
-    retries = {task.task_id: task.retries for task in dag.tasks}
-    assert retries["ingest"] == 3  # a database that refuses a connection
-    assert retries["build_warehouse"] == 0
     assert {task.task_id for task in dag.tasks} == {
         "business_date",
         "feeds",
-        "ingest",
+        "feed.await_delivery",
+        "feed.ingest",
         "build_warehouse",
         "signals_and_alerts",
         "publish",
     }
+    waiting = dag.get_task("feed.await_delivery")
+    assert waiting.mode == "reschedule"  # a late feed holds no worker slot while awaited
+    assert waiting.soft_fail
+    # A missing or late feed does not stop the day: its ingest runs and reports it.
+    assert dag.get_task("feed.ingest").trigger_rule == "none_failed"
+
+
+def test_only_transient_faults_are_retried(dagbag):
+    """A refused database connection or a busy warehouse is retried with backoff;
+    anything else (a bug) fails at once; bad data never raises at all."""
+    from airflow.sdk import RetryAction
+
+    from pipeline.feeds.sql_source import SourceUnavailable
+    from pipeline.warehouse.ledger import WarehouseBusy
+
+    def decide(task, error: BaseException) -> RetryAction:
+        return task.retry_policy.evaluate(error, try_number=1, max_tries=4).action
+
+    for dag_id in ("fpwarn_daily", "fpwarn_feedback"):
+        for task in dagbag.get_dag(dag_id).tasks:
+            assert task.retries == 3, task.task_id
+            assert task.retry_exponential_backoff, task.task_id
+            assert decide(task, SourceUnavailable("医保库拒绝连接")) == RetryAction.RETRY
+            assert decide(task, WarehouseBusy("数仓被占用")) == RetryAction.RETRY
+            assert decide(task, KeyError("a bug")) == RetryAction.FAIL
+            assert decide(task, ValueError("a bug")) == RetryAction.FAIL
+
+
+def test_every_warehouse_task_takes_the_declared_one_slot_pool(dagbag):
+    """DuckDB admits one writing process; the pool must exist where the DAGs run
+    (a missing pool leaves tasks queued forever under a real scheduler)."""
+    pools = json.loads((PROJECT_DIR / "config" / "airflow" / "pools.json").read_text("utf-8"))
+    warehouse_tasks = {
+        "fpwarn_daily": {"build_warehouse", "signals_and_alerts", "publish"},
+        "fpwarn_feedback": {"latest_day", "apply_returns", "publish"},
+    }
+    for dag_id, task_ids in warehouse_tasks.items():
+        dag = dagbag.get_dag(dag_id)
+        for task in dag.tasks:
+            if task.task_id in task_ids:
+                assert task.pool == "fpwarn_warehouse", (dag_id, task.task_id)
+            else:
+                assert task.pool == "default_pool", (dag_id, task.task_id)
+        assert task_ids <= {task.task_id for task in dag.tasks}
+    assert pools["fpwarn_warehouse"]["slots"] == 1
 
 
 def test_dag_files_do_no_work_at_import():
@@ -69,10 +113,13 @@ def test_dag_files_do_no_work_at_import():
 def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, dagbag):
     start, day = date(2026, 3, 1), date(2026, 3, 2)
     summary = generate_district(tmp_path / "inbox", households=300, start=start, end=day, seed=7)
+    # The water bureau never finished day 2's file: long past its deadline, the run goes on.
+    (summary.inbox / "water_supply" / "water_supply_20260302.csv.ok").unlink()
     cli = home_for(tmp_path, summary.claims_url, summary.inbox, "cli")
     airflow = home_for(tmp_path, summary.claims_url, summary.inbox, "airflow")
     for business in (start, day):
         expected = run_day(cli, business)
+    assert expected.manifest["feeds"]["water_supply"]["status"] == "incomplete"
     dag = dagbag.get_dag("fpwarn_daily")
     for business in (start, day):
         run = dag.test(
@@ -80,6 +127,23 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
             run_conf={"inbox": str(summary.inbox), "home": str(airflow.home.root)},
         )
         assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    waits = {
+        ti.rendered_map_index: str(ti.state)
+        for ti in run.get_task_instances()
+        if ti.task_id == "feed.await_delivery"
+    }
+    assert len(waits) == len(steps.feeds())
+    # Overdue daily feeds are shown as skipped waits (their ingest still ran and reported
+    # them); the demo's own unfinished delivery of day 2 is one of them.
+    registry = load_registry()
+    overdue = {
+        feed
+        for feed, info in expected.manifest["feeds"].items()
+        if info["status"] in ("incomplete", "missing") and registry[feed].deadline
+    }
+    assert "water_supply" in overdue
+    assert {feed for feed, state in waits.items() if state == "skipped"} == overdue
+    assert {state for feed, state in waits.items() if feed not in overdue} == {"success"}
     statuses = {
         feed: (info["status"], info["rows_read"], info["rows_loaded"], info["rows_quarantined"])
         for feed, info in expected.manifest["feeds"].items()

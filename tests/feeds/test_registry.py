@@ -96,6 +96,16 @@ def edit(path, change):
             "water_supply.yaml: expectation_suite: no suite file nosuch.json",
         ),
         (
+            "water_supply",
+            lambda d: d.update(deadline=480),  # what YAML makes of an unquoted 08:00
+            'water_supply.yaml: deadline: Value error, write the time in quotes, e.g. deadline: "08:00"',
+        ),
+        (
+            "med_claims",
+            lambda d: d.update(deadline="08:00"),
+            "med_claims.yaml: (file): Value error, deadline: a database feed is read when the run comes",
+        ),
+        (
             "members",
             lambda d: d["references"][0].update(target="nosuch"),
             "members.yaml: references: households.nosuch is not a declared field",
