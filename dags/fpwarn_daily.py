@@ -16,6 +16,7 @@ the warehouse busy) are retried with backoff; anything else fails at once.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pendulum
@@ -24,6 +25,8 @@ from airflow.sdk.exceptions import AirflowSkipException
 from fpwarn_shared import DEFAULT_ARGS, OUTBOX, WAREHOUSE_POOL
 
 CLAIMS_CONNECTION = "fpwarn_med_claims"
+
+log = logging.getLogger(__name__)
 
 
 def claims_connection() -> dict[str, str]:
@@ -68,6 +71,19 @@ def claims_connection() -> dict[str, str]:
     },
 )
 def fpwarn_daily() -> None:
+    @task.sensor(
+        mode="reschedule", poke_interval=timedelta(seconds=30), timeout=timedelta(hours=12)
+    )
+    def previous_run_finished() -> PokeReturnValue:
+        """Day D's alerts build on day D-1's, and its claims window on D-1's pull: a run
+        starts once the run before it (by logical date) has ended. max_active_runs does
+        this for scheduled runs; a backfill runs up to ten at once unless held here."""
+        previous = get_current_context()["ti"].get_previous_dagrun()
+        running = previous is not None and previous.state in ("queued", "running")
+        if running:
+            log.info("等待前一次运行（%s）结束：每日预警以前一日的结果为基础", previous.run_id)
+        return PokeReturnValue(is_done=not running)
+
     @task
     def business_date() -> str:
         from pipeline import steps
@@ -137,7 +153,9 @@ def fpwarn_daily() -> None:
         return steps.publish(day, params["inbox"], params["home"])
 
     day = business_date()
-    every_feed = feed.partial(day=day).expand(feed=feeds())
+    feed_names = feeds()
+    previous_run_finished() >> [day, feed_names]
+    every_feed = feed.partial(day=day).expand(feed=feed_names)
     warehouse = build_warehouse(day)
     every_feed >> warehouse
     publish(day, signals_and_alerts(day, warehouse))

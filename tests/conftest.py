@@ -160,3 +160,15 @@ def home_for(root: Path, claims_url: str, inbox: Path, name: str = "home") -> Se
     home.mkdir()
     (home / "config.yaml").write_text(f"med_claims_url: {claims_url}\n", encoding="utf-8")
     return load_settings(home, inbox)
+
+
+def outbox_files(outbox: Path) -> dict[str, str]:
+    """Every file of an outbox by relative path, with its SHA-256: two outboxes are equal
+    when these are (the files are byte-deterministic, workbooks included)."""
+    import hashlib
+
+    return {
+        path.relative_to(outbox).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(outbox.rglob("*"))
+        if path.is_file()
+    }

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import duckdb
 import pandas as pd
@@ -23,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
@@ -292,6 +294,25 @@ def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as an XLSX file whose bytes depend on its content only: the same
+    alerts give the same file and digest, whoever runs the day and whenever."""
+    workbook.properties.creator = "区乡村振兴局防止返贫监测预警"
+    workbook.properties.created = workbook.properties.modified = DOCUMENT_TIME
+    draft = io.BytesIO()
+    # ExcelWriter, not Workbook.save, which stamps the time of saving as "modified".
+    with ZipFile(draft, "w", ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    final = io.BytesIO()
+    # Zip entries carry their own write times; fix them too.
+    with ZipFile(draft) as source, ZipFile(final, "w", ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            stamped = ZipInfo(entry.filename, date_time=DOCUMENT_TIME.timetuple()[:6])
+            stamped.compress_type = ZIP_DEFLATED
+            target.writestr(stamped, source.read(entry))
+    return final.getvalue()
+
+
 def write_township_workbooks(
     connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date, folder: Path
 ) -> list[TownshipWorkbook]:
@@ -313,12 +334,8 @@ def write_township_workbooks(
             workbook.active, name, business_date, township_alerts, heads.get(code, {}), rules
         )
         _detail_sheet(workbook.create_sheet(), township_alerts, rules)
-        workbook.properties.creator = "区乡村振兴局防止返贫监测预警"
-        workbook.properties.created = workbook.properties.modified = DOCUMENT_TIME
-        buffer = io.BytesIO()
-        workbook.save(buffer)
         path = folder / workbook_name(code, name, business_date)
-        digest = atomic_write_bytes(path, buffer.getvalue())
+        digest = atomic_write_bytes(path, workbook_bytes(workbook))
         written.append(TownshipWorkbook(code, name, path, digest, len(township_alerts)))
     return written
 
