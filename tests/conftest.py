@@ -172,3 +172,35 @@ def outbox_files(outbox: Path) -> dict[str, str]:
         for path in sorted(outbox.rglob("*"))
         if path.is_file()
     }
+
+
+# Wall-clock columns: when a row was loaded, when a run finished. Everything else in the
+# warehouse depends on the inputs only.
+WALL_CLOCK_COLUMNS = ("loaded_at", "finished_at")
+
+
+def warehouse_contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a warehouse file, rows sorted, without the wall-clock columns."""
+    import duckdb
+
+    contents = {}
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() order by all"
+        ).fetchall()
+        for schema, table in tables:
+            columns = [
+                name
+                for (name,) in connection.execute(
+                    "select column_name from duckdb_columns() where schema_name = $schema "
+                    "and table_name = $table order by column_index",
+                    {"schema": schema, "table": table},
+                ).fetchall()
+                if name not in WALL_CLOCK_COLUMNS
+            ]
+            # Names from the catalog itself, quoted: no outside text reaches this statement.
+            listed = ", ".join(f'"{name}"' for name in columns)
+            contents[f"{schema}.{table}"] = connection.execute(
+                f'select {listed} from "{schema}"."{table}" order by all'
+            ).fetchall()
+    return contents
