@@ -3,7 +3,8 @@
 This file only wires steps of ``pipeline.steps``; nothing is read or computed when
 it is imported. The 06:30 run processes the business date before its logical date
 (China time) unless the ``business_date`` param says otherwise; INBOX and HOME come
-from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``.
+from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``. A run starts
+its work once the run before it has ended, backfills included.
 
 Per feed (one mapped task group, labelled with the feed's name): ``await_delivery``
 waits for a daily feed until its deadline and is *skipped* with the late department
