@@ -22,12 +22,14 @@ import pandas as pd
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
 from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
+from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feedback.returns import read_returns
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text
+from pipeline.regional.warnings import regional_warnings, update_regional
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.warehouse import load
@@ -93,6 +95,7 @@ def raise_alerts(
         connection.begin()
         signals = build_signals(connection, rules, business_date, registry)
         alerts = update_alerts(connection, rules, business_date, read_returns(settings.inbox))
+        update_regional(connection, rules, business_date)
         connection.commit()
     finally:
         connection.close()
@@ -126,11 +129,17 @@ def _publish_alert_files(
     rejected = pd.DataFrame(
         report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
     ).astype({"row": "Int64"})
+    rules = load_rules()
     files = {
         "alerts.csv": open_alerts(connection),
         "overdue.csv": overdue_alerts(connection, business_date),
         "feedback_rejections.csv": rejected,
+        "regional_alerts.csv": regional_warnings(connection, business_date),
     }
+    if is_list_day(rules, business_date):
+        files["elimination_candidates.csv"] = elimination_candidates(
+            connection, rules, business_date
+        )
     outputs = {
         name: atomic_write_bytes(outbox / name, _csv_bytes(frame)) for name, frame in files.items()
     }
@@ -147,6 +156,17 @@ ALERT_FIGURES = (
     "withdrawn",
     "suppressed",
 )
+
+
+def _add_district_summary(manifest: dict[str, Any], outbox: Path) -> None:
+    """Regional warnings and (on its day) the elimination list, counted from the files."""
+    regional = pd.read_csv(outbox / "regional_alerts.csv", encoding="utf-8-sig", dtype=str)
+    manifest["regional_alerts"] = {
+        status: int((regional["status"] == status).sum()) for status in ("new", "open", "closed")
+    }
+    candidates = outbox / "elimination_candidates.csv"
+    if candidates.is_file():
+        manifest["elimination_candidates"] = len(pd.read_csv(candidates, encoding="utf-8-sig"))
 
 
 def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
@@ -186,6 +206,7 @@ def publish_outbox(
         connection.close()
     if alerts is not None:
         _add_alert_summary(manifest, alerts)
+        _add_district_summary(manifest, outbox)
     manifest["outputs"] = outputs
     atomic_write_text(
         outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"

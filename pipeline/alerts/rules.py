@@ -81,6 +81,33 @@ class EligibilityReview(_Frozen):
     registered_capital_10k_yuan: float = Field(gt=0)
 
 
+class Regional(_Frozen):
+    window_days: int = Field(ge=1)
+    village_share: float = Field(gt=0, le=1)
+    village_households: int = Field(ge=1)
+    disaster_severities: tuple[str, ...] = Field(min_length=1)
+    water_households: int = Field(ge=1)
+    township_villages: int = Field(ge=1)
+    unemployment_statuses: tuple[str, ...] = Field(min_length=1)
+    unemployment_recent_days: int = Field(ge=1)
+    unemployment_baseline_days: int = Field(ge=1)
+    unemployment_factor: float = Field(gt=0)
+    unemployment_min_registrations: int = Field(ge=1)
+
+
+class Elimination(_Frozen):
+    monitored_months: int = Field(ge=0)
+    quiet_months: int = Field(ge=0)
+    quiet_categories: tuple[str, ...]
+    day_of_month: int = Field(ge=1, le=28)
+
+
+class Comparison(_Frozen):
+    recent_days: int = Field(ge=1)
+    vehicle_statuses: tuple[str, ...] = Field(min_length=1)
+    business_statuses: tuple[str, ...] = Field(min_length=1)
+
+
 class Category(_Frozen):
     feeds: tuple[str, ...] = Field(min_length=1)
     label: str = Field(min_length=1)
@@ -100,6 +127,9 @@ class Rules(_Frozen):
     water_unsafe: WaterUnsafe
     disaster: Disaster
     eligibility_review: EligibilityReview
+    regional: Regional
+    elimination: Elimination
+    comparison: Comparison
     # Validated below to hold every grade.
     verify_within_working_days: dict[str, int]
     holidays: tuple[date, ...] = ()
@@ -113,6 +143,9 @@ class Rules(_Frozen):
         unknown = [code for code in self.categories if code not in CATEGORIES]
         if missing or unknown:
             raise ValueError(f"categories: missing {missing}, unknown {unknown}")
+        stray = [code for code in self.elimination.quiet_categories if code not in CATEGORIES]
+        if stray:
+            raise ValueError(f"elimination.quiet_categories: unknown categories {stray}")
         if set(self.verify_within_working_days) != set(GRADES):
             raise ValueError("verify_within_working_days needs red, orange and yellow")
         weekend_holidays = [day.isoformat() for day in self.holidays if day.weekday() >= 5]

@@ -92,11 +92,18 @@ def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[
     return values, warnings
 
 
-def run_step(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> None:
-    """Materialise ``signals.<name>`` from ``sql/signals/<name>.sql`` with its bound values."""
-    sql = (SQL_DIR / "signals" / f"{name}.sql").read_text(encoding="utf-8")
+def run_step(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    values: dict[str, Any],
+    *,
+    schema: str = "signals",
+    table: str | None = None,
+) -> None:
+    """Materialise ``<schema>.<name>`` from ``sql/<schema>/<name>.sql`` with its bound values."""
+    sql = (SQL_DIR / schema / f"{name}.sql").read_text(encoding="utf-8")
     bound = {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
-    connection.execute(f"create or replace table signals.{name} as {sql}", bound)
+    connection.execute(f"create or replace table {schema}.{table or name} as {sql}", bound)
 
 
 def build_signals(

@@ -1,0 +1,1 @@
+"""Regional warnings (防止规模性返贫): villages and townships, not households."""
