@@ -52,7 +52,8 @@ final as (
     inner join labourers on monitored.household_id = labourers.household_id
     left join open_alerts on monitored.household_id = open_alerts.household_id
     left join quiet_findings on monitored.household_id = quiet_findings.household_id
-    where monitored.monitored_from <= $business_date - to_months($monitored_months)
+    -- Only the month is known: counted from its last day, so no household is listed early.
+    where last_day(monitored.monitored_from) + to_months($monitored_months) <= $business_date
       and monitored.income_per_capita_yuan >= $monitoring_line
       and open_alerts.household_id is null
       and quiet_findings.household_id is null
