@@ -28,14 +28,38 @@ def district(tmp_path_factory):
     root = tmp_path_factory.mktemp("alerts")
     summary = generate_district(root / "inbox", households=600, start=START, end=END, seed=11)
     settings = home_for(root, summary.claims_url, root / "inbox")
-    day, result = START, None
+    day, result, outboxes = START, None, {}
     while day <= END:
         result = run_day(settings, day)
+        outboxes[day] = result.outbox
         day += timedelta(days=1)
     assert result is not None
     alerts = pd.read_csv(result.outbox / "alerts.csv", encoding="utf-8-sig", dtype=str)
     truth = json.loads(summary.truth_path.read_text(encoding="utf-8"))
-    return {"alerts": alerts, "truth": truth}
+    return {"alerts": alerts, "truth": truth, "outboxes": outboxes}
+
+
+def test_the_flood_the_water_outage_and_the_unemployment_wave_raise_regional_warnings(district):
+    raised = set()
+    for outbox in district["outboxes"].values():
+        regional = pd.read_csv(outbox / "regional_alerts.csv", encoding="utf-8-sig", dtype=str)
+        raised |= set(zip(regional["scope_code"], regional["rule"], strict=True))
+    expected = {(case["scope_code"], case["rule"]) for case in district["truth"]["regional"]}
+    assert {rule for _, rule in expected} == {"disaster", "water", "unemployment"}
+    assert expected <= raised
+
+
+def test_the_first_of_the_month_lists_households_ready_for_risk_elimination(district):
+    outboxes = district["outboxes"]
+    first = pd.read_csv(
+        outboxes[START] / "elimination_candidates.csv", encoding="utf-8-sig", dtype=str
+    )
+    assert len(first) > 0
+    assert (first["labourers"].astype(int) >= 1).all()
+    alerted = pd.read_csv(outboxes[START] / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    assert not set(first["household_id"]) & set(alerted["household_id"])
+    # A monthly list: not made on the other days.
+    assert not (outboxes[START + timedelta(days=1)] / "elimination_candidates.csv").exists()
 
 
 def test_every_category_is_planted(district):

@@ -68,6 +68,8 @@ class Cases:
     signals: dict[tuple[str, str], str] = field(default_factory=dict)
     notes: list[dict[str, object]] = field(default_factory=list)
     households: dict[str, Household] = field(default_factory=dict)
+    # The regional warnings (防止规模性返贫) the planted events call for.
+    regional: list[dict[str, str]] = field(default_factory=list)
 
     def add_increment(self, feed: str, day: date, row: Row) -> None:
         row[PROTECTED] = True
@@ -230,6 +232,7 @@ class _Planter:
         self.cases.notes.append(
             {"category": "unemployment", "case": f"失业潮：{township.name}（{township.code}）"}
         )
+        self.cases.regional.append({"scope_code": township.code, "rule": "unemployment"})
         for _ in range(units):
             for case in (
                 self.medical,
@@ -292,12 +295,17 @@ class _Planter:
             base = "orange" if household.is_monitored else "yellow"
             self.cases.signal(household, "disaster", base, f"{flood.name}较大洪涝")
         self.cases.flood_village = flood
+        self.cases.regional.append({"scope_code": flood.code, "rule": "disaster"})
         first, last = self.days[0], self.days[-1]
         outage_start = first - timedelta(
             days=self.rules.water_unsafe.red_open_days + self.rng.randint(1, 6)
         )
         if outage is not None:
-            self.water_problem(outage, "停水", outage_start, first, "长时间停水")
+            # The project also serves a neighbouring village: enough households for a
+            # regional warning (防止规模性返贫) besides the households' own alerts.
+            served = len(outage.households) + self.rules.regional.water_households
+            self.water_problem(outage, "停水", outage_start, first, "长时间停水", served)
+            self.cases.regional.append({"scope_code": outage.code, "rule": "water"})
         middle = self.days[len(self.days) // 2]
         quality_start = middle - timedelta(days=self.rng.randint(0, 1))
         if quality is not None:
@@ -305,7 +313,13 @@ class _Planter:
         del last
 
     def water_problem(
-        self, village: Village, kind: str, started: date, delivered: date, note: str
+        self,
+        village: Village,
+        kind: str,
+        started: date,
+        delivered: date,
+        note: str,
+        served: int | None = None,
     ) -> None:
         rows = self.cases.water.setdefault(delivered, [])
         rows.append(
@@ -316,7 +330,7 @@ class _Planter:
                 "problem_type": kind,
                 "start_date": started,
                 "restored_date": None,
-                "households_affected": len(village.households),
+                "households_affected": served or len(village.households),
                 PROTECTED: True,
             }
         )

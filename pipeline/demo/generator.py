@@ -401,6 +401,8 @@ def _write_truth(
         "alerts": cases.expected_alerts(),
         # What was planted for them: one entry per household and category, base grade first.
         "cases": cases.notes,
+        # The regional warnings those events call for, on some date of the district.
+        "regional": cases.regional,
     }
     # One entry per line: thousands of rows stay readable and diffable.
     parts = []
