@@ -16,17 +16,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
-from pipeline.alerts.lifecycle import AlertReport
-from pipeline.daily import AlertsOutcome, ingest_one, publish_outbox, raise_alerts
 from pipeline.feeds.arrival import check_arrival
 from pipeline.feeds.registry import load_registry
-from pipeline.outbox import atomic_write_text
 from pipeline.settings import Settings, load_settings
-from pipeline.signals.build import SignalReport
-from pipeline.warehouse import load
-from pipeline.warehouse.ledger import connect_read_only
+
+# Under a scheduler every step is a process of its own: the light steps (business date,
+# feed list, awaiting a delivery) must not pay for pandas, DuckDB and Great Expectations
+# (seconds per process), so the heavy modules are imported by the steps that use them.
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -80,6 +76,8 @@ def ingest(
     registry = load_registry()
     if feed not in registry:
         raise StepError(f"unknown feed {feed!r}")
+    from pipeline.daily import ingest_one
+
     settings = settings_for(inbox, home)
     if overrides:
         settings = replace(settings, values={**settings.values, **overrides})
@@ -88,6 +86,8 @@ def ingest(
 
 def build_warehouse(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """Load what the feeds staged, in one transaction."""
+    from pipeline.warehouse import load
+
     settings = settings_for(inbox, home)
     load.load_run(settings.home, date.fromisoformat(day), load_registry())
     return str(settings.home.warehouse)
@@ -99,6 +99,9 @@ def _alerts_path(settings: Settings, day: date) -> Path:
 
 def signals_and_alerts(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """Signals, returned workbooks and the alert lifecycle; the report is kept for publishing."""
+    from pipeline.daily import raise_alerts
+    from pipeline.outbox import atomic_write_text
+
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
     outcome = raise_alerts(settings, business, registry=load_registry())
@@ -110,6 +113,11 @@ def signals_and_alerts(day: str, inbox: str | None = None, home: str | None = No
 
 def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """The outbox of ``day``: alerts, workbooks, quarantine, manifest."""
+    from pipeline.alerts.lifecycle import AlertReport
+    from pipeline.daily import AlertsOutcome, publish_outbox
+    from pipeline.signals.build import SignalReport
+    from pipeline.warehouse import load
+
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
     registry = load_registry()
@@ -123,6 +131,10 @@ def latest_business_date(inbox: str | None = None, home: str | None = None) -> s
     """The newest business date whose alerts were raised, or None before the first run and
     while a daily run is between loading the warehouse and raising that day's alerts (its
     own raising will apply the returned workbooks)."""
+    import duckdb
+
+    from pipeline.warehouse.ledger import connect_read_only
+
     settings = settings_for(inbox, home)
     connection = connect_read_only(settings.home)
     if connection is None:
