@@ -6,7 +6,7 @@ calls them in order for ``python -m pipeline run``.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import logging
 import time
@@ -21,6 +21,12 @@ import pandas as pd
 
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
+from pipeline.comparisons import (
+    build_comparisons,
+    comparison_findings,
+    write_comparison_workbooks,
+    write_comparisons_csv,
+)
 from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feedback.returns import read_returns
@@ -28,7 +34,7 @@ from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
-from pipeline.outbox import atomic_write_bytes, atomic_write_text
+from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
 from pipeline.regional.warnings import regional_warnings, update_regional
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
@@ -96,17 +102,11 @@ def raise_alerts(
         signals = build_signals(connection, rules, business_date, registry)
         alerts = update_alerts(connection, rules, business_date, read_returns(settings.inbox))
         update_regional(connection, rules, business_date)
+        build_comparisons(connection, rules, business_date, in_transaction=True)
         connection.commit()
     finally:
         connection.close()
     return AlertsOutcome(signals, alerts)
-
-
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM, so that Excel opens it."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n", date_format="%Y-%m-%d")
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _publish_townships(
@@ -141,9 +141,21 @@ def _publish_alert_files(
             connection, rules, business_date
         )
     outputs = {
-        name: atomic_write_bytes(outbox / name, _csv_bytes(frame)) for name, frame in files.items()
+        name: atomic_write_bytes(outbox / name, csv_bytes(frame)) for name, frame in files.items()
     }
     outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
+    outputs.update(_publish_comparisons(connection, business_date, outbox))
+    return outputs
+
+
+def _publish_comparisons(
+    connection: duckdb.DuckDBPyConnection, business_date: date, outbox: Path
+) -> dict[str, str]:
+    """comparisons.csv for the district and one workbook per township for the village review."""
+    findings = comparison_findings(connection, business_date)
+    outputs = {"comparisons.csv": write_comparisons_csv(findings, outbox / "comparisons.csv")}
+    for path in write_comparison_workbooks(findings, business_date, outbox / "comparisons"):
+        outputs[f"comparisons/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return outputs
 
 
@@ -159,10 +171,17 @@ ALERT_FIGURES = (
 
 
 def _add_district_summary(manifest: dict[str, Any], outbox: Path) -> None:
-    """Regional warnings and (on its day) the elimination list, counted from the files."""
+    """Regional warnings, comparisons and (on its day) the elimination list, counted from
+    the files."""
     regional = pd.read_csv(outbox / "regional_alerts.csv", encoding="utf-8-sig", dtype=str)
     manifest["regional_alerts"] = {
         status: int((regional["status"] == status).sum()) for status in ("new", "open", "closed")
+    }
+    comparisons = pd.read_csv(outbox / "comparisons.csv", encoding="utf-8-sig", dtype=str)
+    manifest["comparisons"] = {
+        "applications": int(comparisons["application_id"].nunique()),
+        "authorisation_missing": int((comparisons["finding"] == "authorisation_missing").sum()),
+        "findings": int((~comparisons["finding"].isin(["none", "authorisation_missing"])).sum()),
     }
     candidates = outbox / "elimination_candidates.csv"
     if candidates.is_file():
@@ -194,7 +213,7 @@ def publish_outbox(
     quarantine = load.quarantine_for(settings.home, business_date)
     outputs = {
         "quarantine.csv": atomic_write_bytes(
-            outbox / "quarantine.csv", _csv_bytes(quarantine), mode=QUARANTINE_MODE
+            outbox / "quarantine.csv", csv_bytes(quarantine), mode=QUARANTINE_MODE
         )
     }
     connection = load.connect(settings.home)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
+
+import pandas as pd
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> str:
@@ -29,3 +32,10 @@ def atomic_write_text(
     path: Path, text: str, *, encoding: str = "utf-8", mode: int | None = None
 ) -> str:
     return atomic_write_bytes(path, text.encode(encoding), mode=mode)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A CSV for users: UTF-8 with BOM, so that Excel opens it."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return buffer.getvalue().encode("utf-8-sig")

@@ -108,3 +108,19 @@ def test_exactly_the_planted_households_are_alerted_with_their_grades(district):
     for key in sorted(expected - found):
         lines.append(f"expected but not alerted as such: {key} — planted: {planted.get(key[:2])}")
     pytest.fail(f"{len(lines)} differences between alerts.csv and truth.json:\n" + "\n".join(lines))
+
+
+def test_applications_with_and_without_authorisation_are_compared_as_the_rule_says(district):
+    frames = [
+        pd.read_csv(outbox / "comparisons.csv", encoding="utf-8-sig", dtype=str)
+        for outbox in district["outboxes"].values()
+    ]
+    comparisons = pd.concat(frames, ignore_index=True)
+    unauthorised = comparisons[comparisons["finding"] == "authorisation_missing"]
+    assert len(unauthorised) > 0
+    # An application without authorisation has that one row and nothing looked up.
+    lone = comparisons[comparisons["application_id"].isin(unauthorised["application_id"])]
+    assert list(lone["finding"].unique()) == ["authorisation_missing"]
+    assert lone["household_id"].isna().all()
+    found = comparisons[~comparisons["finding"].isin(["none", "authorisation_missing"])]
+    assert len(found) > 0
