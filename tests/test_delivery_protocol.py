@@ -245,6 +245,9 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
         "alerts.csv",
         "overdue.csv",
         "feedback_rejections.csv",
+        "regional_alerts.csv",
+        "comparisons.csv",
+        "elimination_candidates.csv",  # D1 is the 1st: the monthly list
     }
 
 
