@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -60,15 +61,32 @@ def _run(args: argparse.Namespace) -> int:
             args.date + timedelta(days=offset)
             for offset in range((args.until - args.date).days + 1)
         ]
+    from pipeline.report.summary import day_progress, print_summary
+
     settings = load_settings(args.home, args.inbox)
-    for business_date in dates:
-        result = run_day(settings, business_date)
-        statuses = {feed: info["status"] for feed, info in result.manifest["feeds"].items()}
-        summary = ", ".join(
-            f"{status} {sum(1 for s in statuses.values() if s == status)}"
-            for status in sorted(set(statuses.values()))
-        )
-        print(f"{business_date}: feeds {summary}; outbox {result.outbox}")
+    with day_progress(len(dates)) as tell:
+        for business_date in dates:
+            day = business_date.isoformat()
+            result = run_day(settings, business_date, progress=partial(tell, day))
+            statuses = {feed: info["status"] for feed, info in result.manifest["feeds"].items()}
+            summary = ", ".join(
+                f"{status} {sum(1 for s in statuses.values() if s == status)}"
+                for status in sorted(set(statuses.values()))
+            )
+            print(f"{business_date}: feeds {summary}; outbox {result.outbox}")
+    if args.summary:
+        print_summary(result.outbox)
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from pipeline.paths import Home
+    from pipeline.report.summary import print_summary
+
+    outbox = Home(args.home.resolve()).outbox(args.date)
+    if not (outbox / "manifest.json").is_file():
+        raise CommandError(f"{args.date} 尚未运行：{outbox} 中没有 manifest.json")
+    print_summary(outbox)
     return 0
 
 
@@ -177,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = day_verb("run", "the daily job for one business date (or a range with --until)", _run)
     run.add_argument("--until", type=_date, help="run every date from --date to this one, in order")
+    run.add_argument(
+        "--summary", action="store_true", help="print the last day's summary tables at the end"
+    )
+    summary = verbs.add_parser("summary", help="the day's summary tables, from its outbox")
+    summary.add_argument("--home", type=Path, required=True)
+    summary.add_argument("--date", type=_date, required=True)
+    summary.set_defaults(handler=_summary)
     ingest = day_verb("ingest", "ingest one feed for a date (the per-feed step)", _ingest)
     ingest.add_argument("--feed", required=True)
     day_verb(

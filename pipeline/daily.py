@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import sqlalchemy as sa
 
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
@@ -36,9 +38,14 @@ from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
 from pipeline.regional.warnings import regional_warnings, update_regional
+from pipeline.report.figures import daily_figures
+from pipeline.report.page import write_report
+from pipeline.review.feed_health import feed_health
+from pipeline.review.publish import publish_review_tables, review_url, safe_url
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.warehouse import load
+from pipeline.warehouse.ledger import connect_read_only
 
 log = logging.getLogger(__name__)
 
@@ -221,32 +228,69 @@ def publish_outbox(
         if alerts is not None:
             outputs.update(_publish_alert_files(connection, business_date, outbox, alerts.alerts))
         manifest = build_manifest(business_date, registry, plans, connection)
+        if alerts is not None:
+            _add_alert_summary(manifest, alerts)
+            _add_district_summary(manifest, outbox)
+            health = feed_health(connection, business_date, manifest, registry)
+            figures = daily_figures(
+                connection, load_rules(), business_date, health, manifest["warnings"]
+            )
+            outputs.update(write_report(figures, outbox))
     finally:
         connection.close()
-    if alerts is not None:
-        _add_alert_summary(manifest, alerts)
-        _add_district_summary(manifest, outbox)
     manifest["outputs"] = outputs
     atomic_write_text(
         outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     )
     load.record_run(settings.home, business_date, manifest)
+    if alerts is not None:
+        _publish_review(settings, business_date, manifest)
     return DayResult(business_date, outbox, manifest)
 
 
+class ReviewDatabaseUnavailable(ConnectionError):
+    """The BI tool's database refused: transient, worth a retry; the outbox is complete."""
+
+
+def _publish_review(settings: Settings, business_date: date, manifest: dict[str, Any]) -> None:
+    """The review tables for the BI tool, once the outbox is complete (a database that is
+    down must not cost the townships their workbooks)."""
+    url = review_url(settings)
+    connection = connect_read_only(settings.home)
+    if connection is None:
+        return
+    try:
+        publish_review_tables(connection, business_date, manifest, url)
+    except sa.exc.OperationalError as error:
+        raise ReviewDatabaseUnavailable(
+            f"审阅库 {safe_url(url)} 不可用（{type(error.orig).__name__}）；"
+            f"{business_date} 的 outbox 已完整写出，审阅表稍后重发即可"
+        ) from error
+    finally:
+        connection.close()
+
+
 def run_day(
-    settings: Settings, business_date: date, registry: dict[str, FeedSpec] | None = None
+    settings: Settings,
+    business_date: date,
+    registry: dict[str, FeedSpec] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DayResult:
-    """The whole daily job for ``business_date``."""
+    """The whole daily job for ``business_date``; ``progress`` hears what it is doing."""
     registry = registry or load_registry()
+    tell = progress or (lambda _: None)
     started = time.perf_counter()
     for spec in registry.values():
+        tell(f"读取 {spec.title}")
         ingest_one(spec, settings, business_date)
     ingested = time.perf_counter()
+    tell("入库")
     outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
+    tell("研判预警")
     alerts = raise_alerts(settings, business_date, registry=registry)
     alerted = time.perf_counter()
+    tell("输出核实表与日报")
     result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
     log.info(
         "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import date
+
+import pandas as pd
 
 from tests.conftest import PROJECT_DIR
 
@@ -148,3 +152,67 @@ def test_feedback_verb_reports_what_it_applied(tmp_path):
         tmp_path / "home" / "outbox" / "2026-03-01" / "feedback_rejections.csv"
     ).read_text(encoding="utf-8-sig")
     assert "无法打开工作簿" in rejections
+
+
+def test_summary_prints_the_days_figures_from_its_outbox(tmp_path):
+    from pipeline.demo import generate_district
+
+    summary = generate_district(
+        tmp_path / "inbox", households=300, start=date(2026, 3, 1), end=date(2026, 3, 2)
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text(f"med_claims_url: {summary.claims_url}\n", encoding="utf-8")
+    done = pipeline(
+        "run", "--inbox", str(summary.inbox), "--home", str(home),
+        "--date", "2026-03-01", "--until", "2026-03-02", "--summary",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.index("2026-03-01: feeds") < done.stdout.index("2026-03-02: feeds")
+
+    shown = pipeline("summary", "--home", str(home), "--date", "2026-03-02")
+
+    assert shown.returncode == 0, shown.stderr
+    alerts = pd.read_csv(
+        home / "outbox" / "2026-03-02" / "alerts.csv", encoding="utf-8-sig", dtype=str
+    )
+    headline = next(line for line in shown.stdout.splitlines() if line.startswith("│"))
+    figures = [int(cell) for cell in headline.strip("│ ").replace("│", " ").split()]
+    assert figures[:4] == [
+        len(alerts),
+        (alerts["status"] == "new").sum(),
+        (alerts["status"] == "escalated").sum(),
+        alerts["household_id"].nunique(),
+    ]
+    assert figures[4:] == [
+        (alerts["grade"] == grade).sum() for grade in ("red", "orange", "yellow")
+    ]
+    assert "部门数据" in shown.stdout
+    assert "防止返贫动态监测 2026-03-02" in done.stdout  # --summary printed the last day
+    missing = pipeline("summary", "--home", str(home), "--date", "2026-03-09")
+    assert missing.returncode == 2
+    assert "2026-03-09 尚未运行" in missing.stderr
+
+
+def test_a_review_database_that_refuses_leaves_the_outbox_complete_and_says_so(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    # Nothing listens on port 1: the BI tool's database is down.
+    (home / "config.yaml").write_text(
+        "review_db_url: postgresql+psycopg://reviewer:secret@127.0.0.1:1/bi\n", encoding="utf-8"
+    )
+    (tmp_path / "inbox").mkdir()
+    done = pipeline(
+        "run", "--inbox", str(tmp_path / "inbox"), "--home", str(home), "--date", "2026-03-02"
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "ReviewDatabaseUnavailable" in errors[0]
+    assert "outbox 已完整写出" in errors[0]
+    assert "secret" not in done.stderr
+    outbox = home / "outbox" / "2026-03-02"
+    manifest = json.loads((outbox / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["outputs"]) <= {path.name for path in outbox.iterdir()} | {
+        f"townships/{path.name}" for path in (outbox / "townships").glob("*")
+    } | {f"comparisons/{path.name}" for path in (outbox / "comparisons").glob("*")}

@@ -1,0 +1,99 @@
+"""Every figure the daily report shows, read from the warehouse after the day's run.
+
+The headline and per-category figures are counted from the same rows as ``alerts.csv``
+(the open alerts), so the report and the CSV cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.alerts.lifecycle import open_alerts
+from pipeline.alerts.rules import Rules
+from pipeline.paths import SQL_DIR
+from pipeline.regional.warnings import regional_warnings
+
+GRADES = ("red", "orange", "yellow")
+GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+TREND_DAYS = 30
+
+
+@dataclass
+class DailyFigures:
+    business_date: date
+    headline: dict[str, int]
+    by_township: pd.DataFrame  # township_code, township_name, red, orange, yellow, total
+    by_category: pd.DataFrame  # category, label, red, orange, yellow, total
+    trend: pd.DataFrame  # as_of_date, open_alerts, new_alerts, escalated_alerts
+    verification: pd.DataFrame  # township_code, township_name, awaiting, overdue, ...
+    regional: pd.DataFrame
+    feed_health: pd.DataFrame
+    warnings: list[str]
+
+
+def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
+    sql = (SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
+    bound = {key: value for key, value in values.items() if f"${key}" in sql}
+    return connection.execute(sql, bound).df()
+
+
+def _by_grade(alerts: pd.DataFrame, key: str) -> pd.DataFrame:
+    table = (
+        alerts.pivot_table(index=key, columns="grade", values="alert_id", aggfunc="count")
+        .reindex(columns=list(GRADES))
+        .fillna(0)
+        .astype(int)
+    )
+    table["total"] = table.sum(axis=1)
+    return table.reset_index()
+
+
+def daily_figures(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    feed_health: pd.DataFrame,
+    warnings: list[str] | None = None,
+) -> DailyFigures:
+    values = {"business_date": business_date, "trend_days": TREND_DAYS}
+    alerts = open_alerts(connection)
+    townships = _sql(connection, "townships", values)
+    names = dict(zip(townships["township_code"], townships["township_name"], strict=True))
+    headline = {
+        "open": len(alerts),
+        "new": int((alerts["status"] == "new").sum()),
+        "escalated": int((alerts["status"] == "escalated").sum()),
+        "households": int(alerts["household_id"].nunique()),
+        **{grade: int((alerts["grade"] == grade).sum()) for grade in GRADES},
+    }
+    by_township = _by_grade(alerts, "township_code")
+    by_township = (
+        townships[["township_code"]].merge(by_township, on="township_code", how="left").fillna(0)
+    )
+    by_township[[*GRADES, "total"]] = by_township[[*GRADES, "total"]].astype(int)
+    by_township.insert(1, "township_name", by_township["township_code"].map(names))
+    by_category = _by_grade(alerts, "category").sort_values("total", ascending=False)
+    by_category.insert(
+        1, "label", by_category["category"].map(lambda code: rules.categories[code].label)
+    )
+    verification = _sql(connection, "verification", values)
+    verification.insert(1, "township_name", verification["township_code"].map(names))
+    regional = regional_warnings(connection, business_date)
+    for column in ("first_raised", "last_updated"):
+        regional[column] = pd.to_datetime(regional[column]).dt.strftime("%Y-%m-%d")
+    return DailyFigures(
+        business_date=business_date,
+        headline=headline,
+        by_township=by_township,
+        by_category=by_category.reset_index(drop=True),
+        trend=_sql(connection, "trend", values),
+        verification=verification,
+        regional=regional,
+        feed_health=feed_health,
+        warnings=list(warnings or []),
+    )

@@ -1,0 +1,115 @@
+"""report.html (self-contained: inline SVG charts and styles, no script, nothing fetched)
+and report.pdf (the same figures on A4 pages, for printing)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+
+from pipeline.outbox import atomic_write_bytes
+from pipeline.report import charts
+from pipeline.report.figures import DailyFigures
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+STATUS_LABELS = {
+    "loaded": "已读取",
+    "unchanged": "无新交付",
+    "missing": "未交付",
+    "incomplete": "未完成（缺标记）",
+    "rejected": "已拒收",
+}
+A4_LANDSCAPE = (11.69, 8.27)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows for the template, missing values as None (not pandas' <NA>)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def report_html(figures: DailyFigures) -> str:
+    return TEMPLATES.get_template("report.html.j2").render(
+        day=figures.business_date.isoformat(),
+        h=figures.headline,
+        warnings=figures.warnings,
+        charts=charts.chart_svgs(figures),
+        verification=figures.verification.to_dict("records"),
+        townships=figures.by_township.to_dict("records"),
+        regional=figures.regional.to_dict("records"),
+        feeds=_records(figures.feed_health),
+        status_labels=STATUS_LABELS,
+    )
+
+
+def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
+    figure = plt.figure(figsize=A4_LANDSCAPE)
+    figure.text(0.05, 0.94, title, fontsize=16, weight="bold")
+    wrapped = [part for line in lines for part in textwrap.wrap(line, 95) or [""]]
+    for start in range(0, max(len(wrapped), 1), 42):
+        if start:
+            figure = plt.figure(figsize=A4_LANDSCAPE)
+        for index, line in enumerate(wrapped[start : start + 42]):
+            figure.text(0.05, 0.89 - index * 0.02, line, fontsize=9)
+        pdf.savefig(figure)
+        plt.close(figure)
+
+
+def report_pdf(figures: DailyFigures) -> bytes:
+    """The printable report: headline, the four charts, regional warnings and feed health."""
+    buffer = io.BytesIO()
+    h = figures.headline
+    with charts._style(), PdfPages(buffer, metadata={"CreationDate": None, "Creator": None}) as pdf:
+        headline = (
+            f"在办预警 {h['open']}（红 {h['red']} · 橙 {h['orange']} · 黄 {h['yellow']}）    "
+            f"今日新增 {h['new']}    逾期未核实 {h['escalated']}    涉及农户 {h['households']}"
+        )
+        drawn = [draw(figures) for draw in charts.CHARTS.values()]
+        for page, pair in enumerate((drawn[:2], drawn[2:])):
+            sheet = plt.figure(figsize=A4_LANDSCAPE)
+            sheet.text(
+                0.05,
+                0.95,
+                f"防止返贫动态监测预警日报 {figures.business_date}",
+                fontsize=16,
+                weight="bold",
+            )
+            if page == 0:
+                sheet.text(0.05, 0.91, headline, fontsize=11)
+            for slot, chart in enumerate(pair):
+                chart.canvas.draw()
+                image = chart.canvas.buffer_rgba()  # type: ignore[attr-defined]
+                axes = sheet.add_axes((0.05, 0.47 - slot * 0.44, 0.9, 0.41))
+                axes.imshow(image)
+                axes.set_axis_off()
+                plt.close(chart)
+            pdf.savefig(sheet, dpi=150)
+            plt.close(sheet)
+        regional = [
+            f"{row['regional_id']}  {row['reason']}" for row in figures.regional.to_dict("records")
+        ] or ["今日无规模性返贫风险预警"]
+        feeds = [
+            f"{row['title']}（{row['owner']}）：{STATUS_LABELS.get(row['status'], row['status'])}，"
+            f"读取{row['rows_read']}行，隔离{row['rows_quarantined']}行"
+            + (f"；{row['top_quarantine_reasons']}" if row.get("top_quarantine_reasons") else "")
+            for row in _records(figures.feed_health)
+        ]
+        _text_page(pdf, "规模性返贫风险预警与部门数据交付", [*regional, "", *feeds])
+    return buffer.getvalue()
+
+
+def write_report(figures: DailyFigures, outbox: Path) -> dict[str, str]:
+    """report.html and report.pdf in the outbox, each whole or not at all."""
+    return {
+        "report.html": atomic_write_bytes(outbox / "report.html", report_html(figures).encode()),
+        "report.pdf": atomic_write_bytes(outbox / "report.pdf", report_pdf(figures)),
+    }

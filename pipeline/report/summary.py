@@ -1,0 +1,116 @@
+"""The day's summary in the terminal, read from the outbox files (so it works while a
+scheduler holds the warehouse), and the progress display of a long run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.report.figures import GRADE_LABELS, GRADES
+from pipeline.report.page import STATUS_LABELS
+
+GRADE_STYLES = {"red": "bold red", "orange": "bold dark_orange", "yellow": "bold yellow"}
+
+
+def _read(outbox: Path, name: str) -> pd.DataFrame:
+    path = outbox / name
+    if not path.is_file():
+        return pd.DataFrame()
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+
+
+def summary_tables(outbox: Path) -> list[Table]:
+    """Headline, alerts by township and grade, regional warnings, feeds."""
+    manifest = json.loads((outbox / "manifest.json").read_text(encoding="utf-8"))
+    alerts = _read(outbox, "alerts.csv")
+    day = manifest["business_date"]
+    headline = Table(title=f"防止返贫动态监测 {day}", show_header=True)
+    for column in (
+        "在办预警",
+        "今日新增",
+        "逾期未核实",
+        "涉及农户",
+        *(GRADE_LABELS[g] for g in GRADES),
+    ):
+        headline.add_column(column, justify="right")
+    statuses = alerts["status"] if not alerts.empty else pd.Series(dtype=str)
+    grades = alerts["grade"] if not alerts.empty else pd.Series(dtype=str)
+    headline.add_row(
+        str(len(alerts)),
+        str(int((statuses == "new").sum())),
+        str(int((statuses == "escalated").sum())),
+        str(alerts["household_id"].nunique() if not alerts.empty else 0),
+        *(f"[{GRADE_STYLES[g]}]{int((grades == g).sum())}[/]" for g in GRADES),
+    )
+    townships = Table(title="各乡镇在办预警")
+    townships.add_column("乡镇")
+    for grade in GRADES:
+        townships.add_column(GRADE_LABELS[grade], justify="right")
+    townships.add_column("逾期", justify="right")
+    if not alerts.empty:
+        for code, rows in alerts.groupby("township_code", sort=True):
+            townships.add_row(
+                str(code),
+                *(str(int((rows["grade"] == g).sum())) for g in GRADES),
+                str(int((rows["status"] == "escalated").sum())),
+            )
+    regional = _read(outbox, "regional_alerts.csv")
+    regions = Table(title="规模性返贫风险预警")
+    regions.add_column("状态")
+    regions.add_column("说明")
+    for row in regional.to_dict("records"):
+        regions.add_row(
+            {"new": "新增", "open": "持续", "closed": "解除"}[row["status"]], row["reason"]
+        )
+    feeds = Table(title="部门数据")
+    for column in ("数据", "状态", "读取", "隔离"):
+        feeds.add_column(column, justify="right" if column in ("读取", "隔离") else "left")
+    for info in manifest["feeds"].values():
+        style = "red" if info["status"] in ("missing", "incomplete", "rejected") else ""
+        feeds.add_row(
+            info.get("title", ""),
+            f"[{style}]{STATUS_LABELS.get(info['status'], info['status'])}[/]"
+            if style
+            else STATUS_LABELS.get(info["status"], info["status"]),
+            str(info["rows_read"]),
+            str(info["rows_quarantined"]),
+        )
+    return [headline, townships, regions, feeds]
+
+
+def print_summary(outbox: Path, console: Console | None = None) -> None:
+    console = console or Console()
+    for table in summary_tables(outbox):
+        console.print(table)
+
+
+@contextmanager
+def day_progress(days: int, console: Console | None = None) -> Iterator[Callable[[str, str], None]]:
+    """A progress bar over the days of a run; yields ``tell(day, step)``."""
+    console = console or Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("开始", total=days)
+        current: list[str] = []
+
+        def tell(day: str, step: str) -> None:
+            if current and current[-1] != day:
+                progress.advance(task)
+            if not current or current[-1] != day:
+                current.append(day)
+            progress.update(task, description=f"{day} {step}")
+
+        yield tell
+        progress.update(task, completed=days)

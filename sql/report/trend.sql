@@ -1,0 +1,26 @@
+-- Open and new alerts on each business date of the trend window, from the state kept per date.
+with window_dates as (
+    select as_of_date
+    from alerts.runs
+    where as_of_date > $business_date - $trend_days and as_of_date <= $business_date
+),
+
+snapshots as (
+    select as_of_date, status, grade, first_raised
+    from alerts.snapshots
+    where as_of_date > $business_date - $trend_days and as_of_date <= $business_date
+),
+
+final as (
+    select
+        window_dates.as_of_date,
+        count(snapshots.status) filter (where snapshots.status in ('new', 'open', 'escalated')) as open_alerts,
+        count(snapshots.status) filter (where snapshots.first_raised = window_dates.as_of_date) as new_alerts,
+        count(snapshots.status) filter (where snapshots.status = 'escalated') as escalated_alerts
+    from window_dates
+    left join snapshots on snapshots.as_of_date = window_dates.as_of_date
+    group by window_dates.as_of_date
+)
+
+select * from final
+order by as_of_date
