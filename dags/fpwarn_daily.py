@@ -59,7 +59,8 @@ def claims_connection() -> dict[str, str]:
     schedule="30 6 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    # Day D's alerts build on day D-1's: runs, backfills included, go one at a time in date order.
+    # Day D's alerts build on day D-1's: one scheduled run at a time (previous_run_finished
+    # holds back the runs of a backfill, which Airflow does not count here).
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["fpwarn", "daily"],
