@@ -248,6 +248,8 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
         "regional_alerts.csv",
         "comparisons.csv",
         "elimination_candidates.csv",  # D1 is the 1st: the monthly list
+        "report.html",
+        "report.pdf",
     }
 
 
