@@ -231,11 +231,14 @@ def publish_outbox(
         if alerts is not None:
             _add_alert_summary(manifest, alerts)
             _add_district_summary(manifest, outbox)
-            health = feed_health(connection, business_date, manifest, registry)
-            figures = daily_figures(
-                connection, load_rules(), business_date, health, manifest["warnings"]
-            )
-            outputs.update(write_report(figures, outbox))
+            # daily_report: false (HOME/config.yaml or PIPELINE_DAILY_REPORT) skips the
+            # report's two seconds of drawing, for a deployment that has no use for it.
+            if settings.enabled("daily_report"):
+                health = feed_health(connection, business_date, manifest, registry)
+                figures = daily_figures(
+                    connection, load_rules(), business_date, health, manifest["warnings"]
+                )
+                outputs.update(write_report(figures, outbox))
     finally:
         connection.close()
     manifest["outputs"] = outputs

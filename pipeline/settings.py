@@ -34,6 +34,13 @@ class Settings:
             return from_environment
         return self.values.get(name)
 
+    def enabled(self, name: str, default: bool = True) -> bool:
+        """A yes/no setting (``false``, ``no``, ``off`` or ``0`` say no)."""
+        value = self.get(name)
+        if value is None:
+            return default
+        return str(value).strip().lower() not in ("false", "no", "off", "0")
+
 
 def load_settings(home: Path, inbox: Path) -> Settings:
     """Settings for a run; ``HOME`` is created when missing."""

@@ -13,6 +13,11 @@ from typing import Any
 import openpyxl
 import pytest
 
+# The daily report takes about two seconds to draw per run of a day; only the tests that
+# look at it (tests/report, the command line's, which runs without PIPELINE_ variables)
+# draw it. Subprocesses and Airflow's components inherit this.
+os.environ.setdefault("PIPELINE_DAILY_REPORT", "false")
+
 from pipeline.feeds.inbox import delivery_path, write_marker
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.settings import Settings, load_settings

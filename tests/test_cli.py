@@ -216,3 +216,17 @@ def test_a_review_database_that_refuses_leaves_the_outbox_complete_and_says_so(t
     assert set(manifest["outputs"]) <= {path.name for path in outbox.iterdir()} | {
         f"townships/{path.name}" for path in (outbox / "townships").glob("*")
     } | {f"comparisons/{path.name}" for path in (outbox / "comparisons").glob("*")}
+
+
+def test_the_daily_report_can_be_turned_off(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("daily_report: false\n", encoding="utf-8")
+    done = pipeline(
+        "run", "--inbox", str(tmp_path / "inbox"), "--home", str(home), "--date", "2026-03-02"
+    )
+    assert done.returncode == 0, done.stderr
+    outbox = home / "outbox" / "2026-03-02"
+    assert (outbox / "alerts.csv").is_file()
+    assert not (outbox / "report.html").exists()

@@ -28,9 +28,12 @@ def outbox(tmp_path_factory):
     summary = generate_district(root / "inbox", households=600, start=START, end=END, seed=3)
     settings = home_for(root, summary.claims_url, summary.inbox)
     day = START
-    while day <= END:
-        result = run_day(settings, day)
-        day += timedelta(days=1)
+    # The suite turns the report off (tests/conftest.py): this module looks at it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PIPELINE_DAILY_REPORT", "true")
+        while day <= END:
+            result = run_day(settings, day)
+            day += timedelta(days=1)
     return result.outbox, settings.home.warehouse
 
 
