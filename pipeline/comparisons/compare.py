@@ -22,7 +22,7 @@ from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_text
 from pipeline.outbox import atomic_write_bytes, csv_bytes
 from pipeline.paths import SQL_DIR
-from pipeline.signals.build import PARAMETER
+from pipeline.signals.build import bound_parameters
 
 # The intermediate steps, in order, each materialised as ``comparisons.<name>``.
 STEPS = ("int_applications", "int_application_people")
@@ -43,11 +43,6 @@ def _sql(name: str) -> str:
     return (SQL_DIR / "comparisons" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _bound(sql: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The values a statement names, and only those (DuckDB refuses unused parameters)."""
-    return {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
-
-
 def parameters(rules: Rules, business_date: date) -> dict[str, Any]:
     """Every value the comparison steps bind."""
     return {
@@ -63,7 +58,7 @@ def _run(connection: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     for name in STEPS:
         sql = _sql(name)
         connection.execute(
-            f"create or replace table comparisons.{name} as {sql}", _bound(sql, values)
+            f"create or replace table comparisons.{name} as {sql}", bound_parameters(sql, values)
         )
     findings = _sql("comparisons")
     # Delete, then insert: a rerun of the date gives the same rows, never a second copy.
@@ -72,7 +67,7 @@ def _run(connection: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
         {"business_date": values["business_date"]},
     )
     connection.execute(
-        f"insert into comparisons.findings by name {findings}", _bound(findings, values)
+        f"insert into comparisons.findings by name {findings}", bound_parameters(findings, values)
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline.alerts.rules import Rules
 from pipeline.paths import SQL_DIR
-from pipeline.signals.build import PARAMETER, parameters
+from pipeline.signals.build import bound_parameters, parameters
 
 COLUMNS = [
     "household_id",
@@ -49,8 +49,7 @@ def elimination_candidates(
         monitored_months=rules.elimination.monitored_months,
     )
     sql = (SQL_DIR / "elimination" / "elimination_candidates.sql").read_text(encoding="utf-8")
-    bound = {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
-    frame = connection.execute(sql, bound).df()
+    frame = connection.execute(sql, bound_parameters(sql, values)).df()
     quiet = "、".join(rules.categories[code].label for code in rules.elimination.quiet_categories)
     frame["evidence"] = [
         f"{row.monitored_from:%Y年%m月}识别为监测户，已{row.months_monitored}个月"

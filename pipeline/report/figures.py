@@ -17,6 +17,7 @@ from pipeline.alerts.lifecycle import open_alerts
 from pipeline.alerts.rules import Rules
 from pipeline.paths import SQL_DIR
 from pipeline.regional.warnings import regional_warnings
+from pipeline.signals.build import bound_parameters
 
 GRADES = ("red", "orange", "yellow")
 GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
@@ -38,8 +39,7 @@ class DailyFigures:
 
 def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
     sql = (SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
-    bound = {key: value for key, value in values.items() if f"${key}" in sql}
-    return connection.execute(sql, bound).df()
+    return connection.execute(sql, bound_parameters(sql, values)).df()
 
 
 def _by_grade(alerts: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -92,6 +92,11 @@ def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[
     return values, warnings
 
 
+def bound_parameters(sql: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The values a statement names as ``$name``, and only those (DuckDB refuses unused ones)."""
+    return {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
+
+
 def run_step(
     connection: duckdb.DuckDBPyConnection,
     name: str,
@@ -102,8 +107,9 @@ def run_step(
 ) -> None:
     """Materialise ``<schema>.<name>`` from ``sql/<schema>/<name>.sql`` with its bound values."""
     sql = (SQL_DIR / schema / f"{name}.sql").read_text(encoding="utf-8")
-    bound = {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
-    connection.execute(f"create or replace table {schema}.{table or name} as {sql}", bound)
+    connection.execute(
+        f"create or replace table {schema}.{table or name} as {sql}", bound_parameters(sql, values)
+    )
 
 
 def build_signals(
