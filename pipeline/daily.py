@@ -31,12 +31,13 @@ from pipeline.comparisons import (
 )
 from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
-from pipeline.feedback.returns import read_returns
+from pipeline.feedback.returns import ReturnedWorkbook, read_returns
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
+from pipeline.partitions.config import load_partitions
 from pipeline.regional.warnings import regional_warnings, update_regional
 from pipeline.report.figures import daily_figures
 from pipeline.report.page import write_report
@@ -102,12 +103,30 @@ def raise_alerts(
     registry: dict[str, FeedSpec] | None = None,
 ) -> AlertsOutcome:
     """Signals and the alert lifecycle for ``business_date``, in one warehouse transaction."""
-    rules = rules or load_rules()
-    connection = load.connect(settings.home)
+    return raise_alerts_in(
+        load.connect(settings.home),
+        rules or load_rules(),
+        business_date,
+        read_returns(settings.inbox),
+        registry,
+    )
+
+
+def raise_alerts_in(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    returns: list[ReturnedWorkbook],
+    registry: dict[str, FeedSpec] | None = None,
+    *,
+    checks: bool = True,
+) -> AlertsOutcome:
+    """Signals, alerts, regional warnings and comparisons in one transaction of
+    ``connection`` (the district warehouse, or a partition's), which it closes."""
     try:
         connection.begin()
-        signals = build_signals(connection, rules, business_date, registry)
-        alerts = update_alerts(connection, rules, business_date, read_returns(settings.inbox))
+        signals = build_signals(connection, rules, business_date, registry, checks=checks)
+        alerts = update_alerts(connection, rules, business_date, returns)
         update_regional(connection, rules, business_date)
         build_comparisons(connection, rules, business_date, in_transaction=True)
         connection.commit()
@@ -116,23 +135,35 @@ def raise_alerts(
     return AlertsOutcome(signals, alerts)
 
 
-def _publish_townships(
-    connection: duckdb.DuckDBPyConnection, business_date: date, folder: Path
+def publish_township_files(
+    connection: duckdb.DuckDBPyConnection,
+    business_date: date,
+    outbox: Path,
+    owns: Callable[[str], bool] = lambda _: True,
 ) -> dict[str, str]:
-    """The township workbooks; a workbook left from an earlier run of the date with no
-    alerts any more is removed, so the folder holds exactly this run's files."""
+    """The township workbooks and the comparison workbooks of the townships ``owns``
+    accepts (a partition writes its own); a workbook of theirs left from an earlier run of
+    the date with nothing to say any more is removed, so the folder holds this run's files."""
+    folder = outbox / "townships"
     written = write_township_workbooks(connection, load_rules(), business_date, folder)
     keep = {workbook.path.name for workbook in written}
     for stale in folder.glob("*.xlsx") if folder.is_dir() else []:
-        if stale.name not in keep:
+        if stale.name not in keep and owns(stale.name.split("_", 1)[0]):
             stale.unlink()
-    return {f"townships/{workbook.path.name}": workbook.sha256 for workbook in written}
+    outputs = {f"townships/{workbook.path.name}": workbook.sha256 for workbook in written}
+    outputs.update(_publish_comparison_workbooks(connection, business_date, outbox, owns))
+    return outputs
 
 
 def _publish_alert_files(
-    connection: duckdb.DuckDBPyConnection, business_date: date, outbox: Path, report: AlertReport
+    connection: duckdb.DuckDBPyConnection,
+    business_date: date,
+    outbox: Path,
+    report: AlertReport,
+    township_files: dict[str, str] | None,
 ) -> dict[str, str]:
-    """alerts.csv, overdue.csv, the township workbooks and the feedback rejections."""
+    """alerts.csv, overdue.csv, the feedback rejections, the district's files, and the
+    township files (unless the partitions wrote them: ``township_files``)."""
     rejected = pd.DataFrame(
         report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
     ).astype({"row": "Int64"})
@@ -150,18 +181,27 @@ def _publish_alert_files(
     outputs = {
         name: atomic_write_bytes(outbox / name, csv_bytes(frame)) for name, frame in files.items()
     }
-    outputs.update(_publish_townships(connection, business_date, outbox / "townships"))
-    outputs.update(_publish_comparisons(connection, business_date, outbox))
-    return outputs
-
-
-def _publish_comparisons(
-    connection: duckdb.DuckDBPyConnection, business_date: date, outbox: Path
-) -> dict[str, str]:
-    """comparisons.csv for the district and one workbook per township for the village review."""
     findings = comparison_findings(connection, business_date)
-    outputs = {"comparisons.csv": write_comparisons_csv(findings, outbox / "comparisons.csv")}
-    for path in write_comparison_workbooks(findings, business_date, outbox / "comparisons"):
+    outputs["comparisons.csv"] = write_comparisons_csv(findings, outbox / "comparisons.csv")
+    if township_files is None:
+        outputs.update(publish_township_files(connection, business_date, outbox))
+    else:
+        outputs.update(township_files)
+    return dict(sorted(outputs.items(), key=lambda item: ("/" in item[0], item[0])))
+
+
+def _publish_comparison_workbooks(
+    connection: duckdb.DuckDBPyConnection,
+    business_date: date,
+    outbox: Path,
+    owns: Callable[[str], bool],
+) -> dict[str, str]:
+    """One comparison workbook per township, for the village review."""
+    findings = comparison_findings(connection, business_date)
+    outputs = {}
+    for path in write_comparison_workbooks(
+        findings, business_date, outbox / "comparisons", owns=owns
+    ):
         outputs[f"comparisons/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return outputs
 
@@ -214,8 +254,15 @@ def publish_outbox(
     registry: dict[str, FeedSpec],
     plans: dict[str, FeedPlan],
     alerts: AlertsOutcome | None = None,
+    *,
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+    township_files: dict[str, str] | None = None,
 ) -> DayResult:
-    """Write the day's outbox files from the warehouse, each whole or not at all."""
+    """Write the day's outbox files from the warehouse, each whole or not at all.
+
+    A partitioned run passes ``connect`` (the partitions read as one district) and the
+    township files its partitions wrote."""
+    connect = connect or (lambda: load.connect(settings.home))
     outbox = settings.home.outbox(business_date)
     quarantine = load.quarantine_for(settings.home, business_date)
     outputs = {
@@ -223,10 +270,14 @@ def publish_outbox(
             outbox / "quarantine.csv", csv_bytes(quarantine), mode=QUARANTINE_MODE
         )
     }
-    connection = load.connect(settings.home)
+    connection = connect()
     try:
         if alerts is not None:
-            outputs.update(_publish_alert_files(connection, business_date, outbox, alerts.alerts))
+            outputs.update(
+                _publish_alert_files(
+                    connection, business_date, outbox, alerts.alerts, township_files
+                )
+            )
         manifest = build_manifest(business_date, registry, plans, connection)
         if alerts is not None:
             _add_alert_summary(manifest, alerts)
@@ -247,7 +298,9 @@ def publish_outbox(
     )
     load.record_run(settings.home, business_date, manifest)
     if alerts is not None:
-        _publish_review(settings, business_date, manifest)
+        _publish_review(
+            settings, business_date, manifest, connect if township_files is not None else None
+        )
     return DayResult(business_date, outbox, manifest)
 
 
@@ -255,11 +308,16 @@ class ReviewDatabaseUnavailable(ConnectionError):
     """The BI tool's database refused: transient, worth a retry; the outbox is complete."""
 
 
-def _publish_review(settings: Settings, business_date: date, manifest: dict[str, Any]) -> None:
+def _publish_review(
+    settings: Settings,
+    business_date: date,
+    manifest: dict[str, Any],
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+) -> None:
     """The review tables for the BI tool, once the outbox is complete (a database that is
     down must not cost the townships their workbooks)."""
     url = review_url(settings)
-    connection = connect_read_only(settings.home)
+    connection = connect() if connect else connect_read_only(settings.home)
     if connection is None:
         return
     try:
@@ -290,11 +348,25 @@ def run_day(
     tell("入库")
     outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
-    tell("研判预警")
-    alerts = raise_alerts(settings, business_date, registry=registry)
-    alerted = time.perf_counter()
-    tell("输出核实表与日报")
-    result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
+    partitions = load_partitions(settings)
+    if partitions:
+        # A partitioned deployment (partitions in HOME/config.yaml) runs its partitions one
+        # after another here; under Airflow each is a task of its own.
+        from pipeline.partitions.run import check_coverage, merge_partitions, raise_partition
+
+        check_coverage(settings, partitions)
+        for partition in partitions:
+            tell(f"研判预警（分区 {partition.name}）")
+            raise_partition(settings, business_date, partition, partitions, registry)
+        alerted = time.perf_counter()
+        tell("合并分区，输出日报")
+        result = merge_partitions(settings, business_date, partitions, registry)
+    else:
+        tell("研判预警")
+        alerts = raise_alerts(settings, business_date, registry=registry)
+        alerted = time.perf_counter()
+        tell("输出核实表与日报")
+        result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
     log.info(
         "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "
         "outbox %.1f s): %s",

@@ -7,6 +7,7 @@ more before it leaves the bureau. A township's workbook holds its own applicatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -95,7 +96,10 @@ def _township_workbook(rows: pd.DataFrame) -> Workbook:
 
 
 def write_comparison_workbooks(
-    frame: pd.DataFrame, business_date: date, folder: Path
+    frame: pd.DataFrame,
+    business_date: date,
+    folder: Path,
+    owns: Callable[[str], bool] = lambda _: True,
 ) -> list[Path]:
     """One workbook per township with applications in ``frame``, each written atomically
     and byte-deterministically; a workbook of the same date left by an earlier run for a
@@ -112,6 +116,6 @@ def write_comparison_workbooks(
     keep = {path.name for path in written}
     if folder.is_dir():
         for stale in folder.glob(f"*_数据比对_{business_date:%Y%m%d}.xlsx"):
-            if stale.name not in keep:
+            if stale.name not in keep and owns(stale.name.split("_", 1)[0]):
                 stale.unlink()
     return written

@@ -117,8 +117,12 @@ def build_signals(
     rules: Rules,
     business_date: date,
     registry: dict[str, FeedSpec] | None = None,
+    *,
+    checks: bool = True,
 ) -> SignalReport:
-    """Every category's signals for ``business_date``, in ``signals.raised``."""
+    """Every category's signals for ``business_date``, in ``signals.raised``; with
+    ``checks``, the data-quality warnings and unlinked people of ``signal_checks`` too (a
+    partition leaves them to the merge, which sees every household)."""
     values, warnings = parameters(rules, business_date)
     report = SignalReport(warnings=warnings)
     connection.execute("create schema if not exists signals")
@@ -134,6 +138,18 @@ def build_signals(
     )
     connection.execute(f"create or replace table signals.raised as {union}")
     report.raised = connection.execute("select count(*) from signals.raised").fetchone()[0]  # type: ignore[index]
+    if checks:
+        signal_checks(connection, report, registry)
+    return report
+
+
+def signal_checks(
+    connection: duckdb.DuckDBPyConnection,
+    report: SignalReport,
+    registry: dict[str, FeedSpec] | None = None,
+) -> None:
+    """Warnings about the registry and the people of each feed found in no household."""
+    warnings = report.warnings
     faults = connection.execute(
         "select count(*), count(distinct village_code) from signals.int_households where has_grid_fault"
     ).fetchone()
@@ -161,4 +177,3 @@ def build_signals(
     ).fetchone()
     if duplicated and duplicated[0]:
         warnings.append(f"数据质量：{duplicated[0]}个户主身份证号同时登记为另一户的家庭成员")
-    return report

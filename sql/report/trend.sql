@@ -1,6 +1,7 @@
 -- Open and new alerts on each business date of the trend window, from the state kept per date.
 with window_dates as (
-    select as_of_date
+    -- distinct: a partitioned district reads every partition's runs as one table
+    select distinct as_of_date
     from alerts.runs
     where as_of_date > $business_date - $trend_days and as_of_date <= $business_date
 ),

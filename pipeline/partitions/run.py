@@ -1,0 +1,187 @@
+"""A partitioned day: each partition raises its own alerts, one small step merges.
+
+After the district warehouse is loaded (ingest and load are the same as unpartitioned),
+``raise_partition`` runs once per partition, in any order or side by side: signals,
+returned workbooks of its townships, alerts, regional warnings and comparisons in its
+own DuckDB file, then its townships' workbooks straight into the day's outbox, and a
+report of what it did (``HOME/runs/<date>/partitions/<name>.json``). ``merge_partitions``
+then writes the district's files from all partitions read as one, and the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.alerts.lifecycle import AlertReport
+from pipeline.alerts.rules import load_rules
+from pipeline.daily import (
+    AlertsOutcome,
+    DayResult,
+    publish_outbox,
+    publish_township_files,
+    raise_alerts_in,
+)
+from pipeline.feedback.returns import ReturnedWorkbook, read_returns
+from pipeline.feeds.registry import FeedSpec
+from pipeline.outbox import atomic_write_text
+from pipeline.partitions.config import Partition, owner_of
+from pipeline.partitions.warehouse import connect_merged, connect_partition, uncovered_townships
+from pipeline.settings import Settings
+from pipeline.signals.build import SignalReport, parameters, signal_checks
+from pipeline.warehouse import load
+
+log = logging.getLogger(__name__)
+
+
+class PartitionError(RuntimeError):
+    """A partitioned run that cannot go on as configured (message in Chinese)."""
+
+
+def report_path(settings: Settings, business_date: date, partition: str) -> Path:
+    return settings.home.run_dir(business_date) / "partitions" / f"{partition}.json"
+
+
+def check_coverage(settings: Settings, partitions: list[Partition]) -> None:
+    """Refuse a run in which some registered households belong to no partition."""
+    missing = uncovered_townships(settings.home, partitions)
+    if missing:
+        listed = "、".join(
+            f"{code}（{name or '名称不详'}，{households}户）" for code, name, households in missing
+        )
+        raise PartitionError(
+            f"以下乡镇不属于任何分区，其农户不会产生预警：{listed}；"
+            "请在 HOME/config.yaml 的 partitions 中补上"
+        )
+
+
+def returns_for(
+    partition: Partition, partitions: list[Partition], returns: list[ReturnedWorkbook]
+) -> list[ReturnedWorkbook]:
+    """A partition applies its townships' returned workbooks; the first partition also
+    takes those of no partition's township, so each is judged (and rejected) once."""
+    first = partition == partitions[0]
+    return [
+        workbook
+        for workbook in returns
+        if (owner := owner_of(partitions, workbook.township_code)) == partition
+        or (owner is None and first)
+    ]
+
+
+def raise_partition(
+    settings: Settings,
+    business_date: date,
+    partition: Partition,
+    partitions: list[Partition],
+    registry: dict[str, FeedSpec],
+) -> Path:
+    """One partition's alerts and township files for ``business_date``; returns its report."""
+    rules = load_rules()
+    returns = returns_for(partition, partitions, read_returns(settings.inbox))
+    outcome = raise_alerts_in(
+        connect_partition(settings.home, partition, registry),
+        rules,
+        business_date,
+        returns,
+        registry,
+        checks=False,
+    )
+    connection = connect_partition(settings.home, partition, registry)
+    try:
+        files = publish_township_files(
+            connection, business_date, settings.home.outbox(business_date), partition.owns
+        )
+    finally:
+        connection.close()
+    path = report_path(settings, business_date, partition.name)
+    report = {
+        "partition": partition.name,
+        "signals": asdict(outcome.signals),
+        "alerts": asdict(outcome.alerts),
+        "township_files": files,
+    }
+    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=1))
+    log.info(
+        "partition %s, %s: %d signals, %d alerts raised, %d township files",
+        partition.name,
+        business_date,
+        outcome.signals.raised,
+        outcome.alerts.raised,
+        len(files),
+    )
+    return path
+
+
+def _merged_alerts(reports: list[dict[str, Any]]) -> AlertReport:
+    merged = AlertReport()
+    for report in reports:
+        part = AlertReport(**report["alerts"])
+        for name in (
+            "verified",
+            "raised",
+            "updated",
+            "regraded",
+            "escalated",
+            "withdrawn",
+            "suppressed",
+        ):
+            setattr(merged, name, getattr(merged, name) + getattr(part, name))
+        merged.warnings.extend(w for w in part.warnings if w not in merged.warnings)
+        merged.feedback_rejected.extend(part.feedback_rejected)
+        merged.feedback_files.update(part.feedback_files)
+    # Workbooks are judged in the order of their names, as in an unpartitioned run.
+    merged.feedback_rejected.sort(key=lambda row: row["file"])
+    merged.feedback_files = dict(sorted(merged.feedback_files.items()))
+    return merged
+
+
+def merge_partitions(
+    settings: Settings,
+    business_date: date,
+    partitions: list[Partition],
+    registry: dict[str, FeedSpec],
+) -> DayResult:
+    """The district's outbox from every partition's report and tables."""
+    reports = []
+    for partition in partitions:
+        path = report_path(settings, business_date, partition.name)
+        if not path.is_file():
+            raise PartitionError(f"分区 {partition.name} 尚未完成 {business_date} 的预警研判")
+        reports.append(json.loads(path.read_text(encoding="utf-8")))
+    _, warnings = parameters(load_rules(), business_date)
+    signals = SignalReport(
+        warnings=warnings, raised=sum(report["signals"]["raised"] for report in reports)
+    )
+    connection = connect_merged(settings.home, partitions)
+    try:
+        signal_checks(connection, signals, registry)
+    finally:
+        connection.close()
+    township_files: dict[str, str] = {}
+    for report in reports:
+        township_files.update(report["township_files"])
+    _remove_stale(settings.home.outbox(business_date), township_files)
+    plans = load.read_plans(settings.home, business_date, registry)
+    return publish_outbox(
+        settings,
+        business_date,
+        registry,
+        plans,
+        AlertsOutcome(signals, _merged_alerts(reports)),
+        connect=lambda: connect_merged(settings.home, partitions),
+        township_files=dict(sorted(township_files.items())),
+    )
+
+
+def _remove_stale(outbox: Path, written: dict[str, str]) -> None:
+    """Township files of an earlier run of the date that no partition wrote this time (a
+    township moved to another partition's list is written by that one)."""
+    for folder in ("townships", "comparisons"):
+        for path in (outbox / folder).glob("*.xlsx") if (outbox / folder).is_dir() else []:
+            if f"{folder}/{path.name}" not in written:
+                path.unlink()
