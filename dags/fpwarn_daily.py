@@ -145,10 +145,31 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         params = get_current_context()["params"]
+        if steps.is_partitioned(params["inbox"], params["home"]):
+            raise AirflowSkipException("分区部署：预警由各分区的 raise_partition 任务研判")
         return steps.signals_and_alerts(day, params["inbox"], params["home"])
 
-    @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX])
-    def publish(day: str, alerts: str) -> str:
+    @task
+    def partitions(day: str, warehouse: str) -> list[str]:
+        from pipeline import steps
+
+        params = get_current_context()["params"]
+        return steps.partitions(day, params["inbox"], params["home"])
+
+    # Not in the warehouse pool: a partition writes its own file and only reads the
+    # district warehouse, so partitions run side by side on as many workers as there are.
+    @task(map_index_template="{{ partition }}")
+    def raise_partition(partition: str, day: str) -> str:
+        from pipeline import steps
+
+        context = get_current_context()
+        context["partition"] = partition  # type: ignore[typeddict-unknown-key]
+        params = context["params"]
+        return steps.raise_partition(partition, day, params["inbox"], params["home"])
+
+    @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX], trigger_rule="none_failed")
+    def publish(day: str) -> str:
+        """The outbox; in a partitioned deployment, the merge of the partitions."""
         from pipeline import steps
 
         params = get_current_context()["params"]
@@ -160,7 +181,11 @@ def fpwarn_daily() -> None:
     every_feed = feed.partial(day=day).expand(feed=feed_names)
     warehouse = build_warehouse(day)
     every_feed >> warehouse
-    publish(day, signals_and_alerts(day, warehouse))
+    # Unpartitioned, signals_and_alerts runs and the partitions list is empty; partitioned,
+    # it skips itself and one raise_partition runs per partition.
+    district = signals_and_alerts(day, warehouse)
+    each_partition = raise_partition.partial(day=day).expand(partition=partitions(day, warehouse))
+    [district, each_partition] >> publish(day)
 
 
 fpwarn_daily()

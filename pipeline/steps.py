@@ -93,6 +93,42 @@ def build_warehouse(day: str, inbox: str | None = None, home: str | None = None)
     return str(settings.home.warehouse)
 
 
+def partitions(day: str, inbox: str | None = None, home: str | None = None) -> list[str]:
+    """The partitions of a partitioned deployment, one task each (empty when the district
+    runs whole); refuses a run in which some registered township is in no partition."""
+    from pipeline.partitions.config import load_partitions
+    from pipeline.partitions.run import check_coverage
+
+    settings = settings_for(inbox, home)
+    declared = load_partitions(settings)
+    if declared:
+        check_coverage(settings, declared)
+    return [partition.name for partition in declared]
+
+
+def is_partitioned(inbox: str | None = None, home: str | None = None) -> bool:
+    from pipeline.partitions.config import load_partitions
+
+    return bool(load_partitions(settings_for(inbox, home)))
+
+
+def raise_partition(
+    partition: str, day: str, inbox: str | None = None, home: str | None = None
+) -> str:
+    """One partition's signals, alerts and township files."""
+    from pipeline.partitions.config import load_partitions
+    from pipeline.partitions.run import raise_partition as raise_one
+
+    settings = settings_for(inbox, home)
+    declared = load_partitions(settings)
+    by_name = {item.name: item for item in declared}
+    if partition not in by_name:
+        raise StepError(f"unknown partition {partition!r}; declared: {', '.join(by_name)}")
+    return str(
+        raise_one(settings, date.fromisoformat(day), by_name[partition], declared, load_registry())
+    )
+
+
 def _alerts_path(settings: Settings, day: date) -> Path:
     return settings.home.run_dir(day) / "alerts.json"
 
@@ -115,12 +151,18 @@ def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """The outbox of ``day``: alerts, workbooks, quarantine, manifest."""
     from pipeline.alerts.lifecycle import AlertReport
     from pipeline.daily import AlertsOutcome, publish_outbox
+    from pipeline.partitions.config import load_partitions
     from pipeline.signals.build import SignalReport
     from pipeline.warehouse import load
 
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
     registry = load_registry()
+    declared = load_partitions(settings)
+    if declared:
+        from pipeline.partitions.run import merge_partitions
+
+        return str(merge_partitions(settings, business, declared, registry).outbox)
     report = json.loads(_alerts_path(settings, business).read_text(encoding="utf-8"))
     outcome = AlertsOutcome(SignalReport(**report["signals"]), AlertReport(**report["alerts"]))
     plans = load.read_plans(settings.home, business, registry)
@@ -136,6 +178,9 @@ def latest_business_date(inbox: str | None = None, home: str | None = None) -> s
     from pipeline.warehouse.ledger import connect_read_only
 
     settings = settings_for(inbox, home)
+    if is_partitioned(inbox, home):
+        log.info("分区部署：核实结果由每日运行的各分区处理")
+        return None
     connection = connect_read_only(settings.home)
     if connection is None:
         return None

@@ -217,15 +217,19 @@ def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None,
     return resting and not higher and not new_event
 
 
+UNKNOWN_ALERT = "预警编号不存在"
+OTHER_TOWNSHIPS_ALERT = "该预警不属于本乡镇"
+
+
 def _judge_returned_row(
     run: _Run, workbook: ReturnedWorkbook, row: ReturnedRow
 ) -> tuple[Alert | None, str]:
     """The open alert a returned row closes, or the reason it changes nothing."""
     alert = run.alerts.get(row.alert_id)
     if alert is None:
-        return None, "预警编号不存在"
+        return None, UNKNOWN_ALERT
     if alert.township_code != workbook.township_code:
-        return None, "该预警不属于本乡镇"
+        return None, OTHER_TOWNSHIPS_ALERT
     if row.result not in VERIFICATION_RESULTS:
         return None, f"核实结果应从下拉列表中选择（{'、'.join(VERIFICATION_RESULTS)}）"
     if not row.verifier:

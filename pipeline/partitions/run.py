@@ -17,7 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerts.lifecycle import AlertReport
+import duckdb
+
+from pipeline.alerts.lifecycle import OTHER_TOWNSHIPS_ALERT, UNKNOWN_ALERT, AlertReport
 from pipeline.alerts.rules import load_rules
 from pipeline.daily import (
     AlertsOutcome,
@@ -140,6 +142,24 @@ def _merged_alerts(reports: list[dict[str, Any]]) -> AlertReport:
     return merged
 
 
+def _reattribute(connection: duckdb.DuckDBPyConnection, alerts: AlertReport) -> None:
+    """A returned row naming an alert its partition does not hold names another
+    partition's alert (another township's) when the district knows the id."""
+    unknown = [row for row in alerts.feedback_rejected if row["reason"] == UNKNOWN_ALERT]
+    if not unknown:
+        return
+    known = {
+        row[0]
+        for row in connection.execute(
+            "select alert_id from alerts.alerts where alert_id in (select unnest($ids::varchar[]))",
+            {"ids": [row["alert_id"] for row in unknown]},
+        ).fetchall()
+    }
+    for row in unknown:
+        if row["alert_id"] in known:
+            row["reason"] = OTHER_TOWNSHIPS_ALERT
+
+
 def merge_partitions(
     settings: Settings,
     business_date: date,
@@ -157,9 +177,11 @@ def merge_partitions(
     signals = SignalReport(
         warnings=warnings, raised=sum(report["signals"]["raised"] for report in reports)
     )
+    alerts = _merged_alerts(reports)
     connection = connect_merged(settings.home, partitions)
     try:
         signal_checks(connection, signals, registry)
+        _reattribute(connection, alerts)
     finally:
         connection.close()
     township_files: dict[str, str] = {}
@@ -172,7 +194,7 @@ def merge_partitions(
         business_date,
         registry,
         plans,
-        AlertsOutcome(signals, _merged_alerts(reports)),
+        AlertsOutcome(signals, alerts),
         connect=lambda: connect_merged(settings.home, partitions),
         township_files=dict(sorted(township_files.items())),
     )

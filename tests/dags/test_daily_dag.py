@@ -51,6 +51,8 @@ def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
         "feed.ingest",
         "build_warehouse",
         "signals_and_alerts",
+        "partitions",
+        "raise_partition",
         "publish",
     }
     waiting = dag.get_task("feed.await_delivery")
@@ -111,7 +113,9 @@ def test_dag_files_do_no_work_at_import():
             assert not isinstance(node, ast.With), path.name
 
 
-def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, dagbag):
+def test_a_partitioned_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, dagbag):
+    """The Airflow home is split in three partitions (one task each); the command line
+    runs the district whole (the real-scheduler test runs the DAG unpartitioned)."""
     start, day = date(2026, 3, 1), date(2026, 3, 2)
     summary = generate_district(tmp_path / "inbox", households=300, start=start, end=day, seed=7)
     # The water bureau never finished day 2's file: long past its deadline, the run goes on.
@@ -120,6 +124,16 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
     airflow = home_for(tmp_path, summary.claims_url, summary.inbox, "airflow")
     for business in (start, day):
         expected = run_day(cli, business)
+    townships = sorted(
+        pd.read_csv(expected.outbox / "alerts.csv", encoding="utf-8-sig", dtype=str)[
+            "township_code"
+        ].unique()
+    )
+    assert len(townships) >= 3
+    names = [f"township-{code}" for code in townships]
+    with airflow.home.config_file.open("a", encoding="utf-8") as config:
+        partitions = {name: [code] for name, code in zip(names, townships, strict=True)}
+        config.write(f"partitions: {json.dumps(partitions)}\n")  # JSON is YAML
     assert expected.manifest["feeds"]["water_supply"]["status"] == "incomplete"
     dag = dagbag.get_dag("fpwarn_daily")
     for business in (start, day):
@@ -134,6 +148,14 @@ def test_a_dag_run_gives_the_outbox_of_the_command_line(tmp_path, airflow_db, da
         if ti.task_id == "feed.await_delivery"
     }
     assert len(waits) == len(steps.feeds())
+    partition_tasks = {
+        ti.rendered_map_index: str(ti.state)
+        for ti in run.get_task_instances()
+        if ti.task_id == "raise_partition"
+    }
+    assert partition_tasks == dict.fromkeys(names, "success")
+    skipped = [ti for ti in run.get_task_instances() if ti.task_id == "signals_and_alerts"]
+    assert [str(ti.state) for ti in skipped] == ["skipped"]
     # Overdue daily feeds are shown as skipped waits (their ingest still ran and reported
     # them); the demo's own unfinished delivery of day 2 is one of them.
     registry = load_registry()
