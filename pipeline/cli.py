@@ -167,6 +167,30 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from pipeline.benchmark import report, run_benchmark
+
+    if args.households < 100 or args.runs < 1:
+        raise CommandError("--households must be at least 100 and --runs at least 1")
+    figures = run_benchmark(
+        args.households,
+        args.workdir.resolve(),
+        args.runs,
+        args.date,
+        args.claims_url,
+        say=partial(print, flush=True),
+    )
+    print(report(args.households, figures))
+    if args.json:
+        args.json.write_text(
+            json.dumps([asdict(run) for run in figures], indent=1) + "\n", encoding="utf-8"
+        )
+    return 0
+
+
 def _feeds(args: argparse.Namespace) -> int:
     from pipeline.feeds.registry import load_registry
 
@@ -228,6 +252,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--home", type=Path, help="also point this HOME's config.yaml at the claims database"
     )
     demo.set_defaults(handler=_demo)
+
+    benchmark = verbs.add_parser(
+        "benchmark",
+        help="time the daily job at a size: every stage, a rerun, and the floor of reading alone",
+    )
+    benchmark.add_argument("--households", type=int, default=100_000)
+    benchmark.add_argument("--runs", type=int, default=3, help="runs to take the median of")
+    benchmark.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("benchmark"),
+        help="where the generated district is kept (reused by later runs of the same size)",
+    )
+    benchmark.add_argument("--date", type=_date, default=date(2026, 3, 1))
+    benchmark.add_argument(
+        "--claims-url", help="read the claims view from this database instead of the generated one"
+    )
+    benchmark.add_argument("--json", type=Path, help="also write every run's figures here")
+    benchmark.set_defaults(handler=_benchmark)
 
     feeds = verbs.add_parser("feeds", help="list the feed registry (and check it loads)")
     feeds.set_defaults(handler=_feeds)

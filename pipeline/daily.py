@@ -45,6 +45,7 @@ from pipeline.review.feed_health import feed_health
 from pipeline.review.publish import publish_review_tables, review_url, safe_url
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
+from pipeline.timings import stage
 from pipeline.warehouse import load
 from pipeline.warehouse.ledger import connect_read_only
 
@@ -125,11 +126,13 @@ def raise_alerts_in(
     ``connection`` (the district warehouse, or a partition's), which it closes."""
     try:
         connection.begin()
-        signals = build_signals(connection, rules, business_date, registry, checks=checks)
-        alerts = update_alerts(connection, rules, business_date, returns)
-        update_regional(connection, rules, business_date)
-        build_comparisons(connection, rules, business_date, in_transaction=True)
-        connection.commit()
+        with stage("signals"):
+            signals = build_signals(connection, rules, business_date, registry, checks=checks)
+        with stage("alerts"):
+            alerts = update_alerts(connection, rules, business_date, returns)
+            update_regional(connection, rules, business_date)
+            build_comparisons(connection, rules, business_date, in_transaction=True)
+            connection.commit()
     finally:
         connection.close()
     return AlertsOutcome(signals, alerts)
@@ -264,27 +267,30 @@ def publish_outbox(
     township files its partitions wrote."""
     connect = connect or (lambda: load.connect(settings.home))
     outbox = settings.home.outbox(business_date)
-    quarantine = load.quarantine_for(settings.home, business_date)
-    outputs = {
-        "quarantine.csv": atomic_write_bytes(
-            outbox / "quarantine.csv", csv_bytes(quarantine), mode=QUARANTINE_MODE
-        )
-    }
+    with stage("dispatch"):
+        quarantine = load.quarantine_for(settings.home, business_date)
+        outputs = {
+            "quarantine.csv": atomic_write_bytes(
+                outbox / "quarantine.csv", csv_bytes(quarantine), mode=QUARANTINE_MODE
+            )
+        }
     connection = connect()
     try:
-        if alerts is not None:
-            outputs.update(
-                _publish_alert_files(
-                    connection, business_date, outbox, alerts.alerts, township_files
+        with stage("dispatch"):
+            if alerts is not None:
+                outputs.update(
+                    _publish_alert_files(
+                        connection, business_date, outbox, alerts.alerts, township_files
+                    )
                 )
-            )
-        manifest = build_manifest(business_date, registry, plans, connection)
-        if alerts is not None:
-            _add_alert_summary(manifest, alerts)
-            _add_district_summary(manifest, outbox)
-            # daily_report: false (HOME/config.yaml or PIPELINE_DAILY_REPORT) skips the
-            # report's two seconds of drawing, for a deployment that has no use for it.
-            if settings.enabled("daily_report"):
+            manifest = build_manifest(business_date, registry, plans, connection)
+            if alerts is not None:
+                _add_alert_summary(manifest, alerts)
+                _add_district_summary(manifest, outbox)
+        # daily_report: false (HOME/config.yaml or PIPELINE_DAILY_REPORT) skips the
+        # report's two seconds of drawing, for a deployment that has no use for it.
+        if alerts is not None and settings.enabled("daily_report"):
+            with stage("report"):
                 health = feed_health(connection, business_date, manifest, registry)
                 figures = daily_figures(
                     connection, load_rules(), business_date, health, manifest["warnings"]
@@ -293,14 +299,16 @@ def publish_outbox(
     finally:
         connection.close()
     manifest["outputs"] = outputs
-    atomic_write_text(
-        outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    )
-    load.record_run(settings.home, business_date, manifest)
-    if alerts is not None:
-        _publish_review(
-            settings, business_date, manifest, connect if township_files is not None else None
+    with stage("dispatch"):
+        atomic_write_text(
+            outbox / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         )
+        load.record_run(settings.home, business_date, manifest)
+    if alerts is not None:
+        with stage("report"):
+            _publish_review(
+                settings, business_date, manifest, connect if township_files is not None else None
+            )
     return DayResult(business_date, outbox, manifest)
 
 
@@ -346,7 +354,8 @@ def run_day(
         ingest_one(spec, settings, business_date)
     ingested = time.perf_counter()
     tell("入库")
-    outcome = load.load_run(settings.home, business_date, registry)
+    with stage("warehouse"):
+        outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
     partitions = load_partitions(settings)
     if partitions:

@@ -32,6 +32,7 @@ from pipeline.feeds.registry import FeedSpec
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import Home
 from pipeline.settings import Settings
+from pipeline.timings import stage
 from pipeline.validation import expectations
 from pipeline.validation.contract import apply_contract, duplicate_reasons
 
@@ -160,8 +161,9 @@ def _ingest_file(
         return result
     result.marker_rows = marker.rows
     # Hash and read the same bytes: a re-delivery written meanwhile cannot slip in between.
-    data = delivery.path.read_bytes()
-    result.sha256 = inbox_protocol.sha256_bytes(data)
+    with stage("reading"):
+        data = delivery.path.read_bytes()
+        result.sha256 = inbox_protocol.sha256_bytes(data)
     if result.sha256 != marker.sha256:
         result.status = "rejected"
         result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
@@ -172,7 +174,8 @@ def _ingest_file(
         return _with_marker_check(cached, marker.rows)
     started = time.perf_counter()
     try:
-        table = read_file(spec, data)
+        with stage("reading"):
+            table = read_file(spec, data)
     except ReadError as error:
         result.status, result.reason = "rejected", f"无法读取：{error}"
         return result
@@ -220,6 +223,18 @@ def _stage(
     today: date,
 ) -> None:
     """Validate the rows read and write the staged delivery whole or not at all."""
+    with stage("validation"):
+        _validate_and_stage(spec, table, result, staged, today=today)
+
+
+def _validate_and_stage(
+    spec: FeedSpec,
+    table: RawTable,
+    result: DeliveryResult,
+    staged: Path,
+    *,
+    today: date,
+) -> None:
     started = time.perf_counter()
     contract = apply_contract(spec, table.values, today=today)
     outcome = expectations.validate(spec.suite_path, contract.frame)
@@ -325,22 +340,24 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
     last = last_delivery_before(settings.home, spec.feed, business_date)
     window = sql_source.window_for(spec, business_date, last)
     started = time.perf_counter()
-    frame = sql_source.read_window(spec, str(url), window)
-    read_seconds = time.perf_counter() - started
-    result = DeliveryResult(
-        feed=spec.feed,
-        file=f"{spec.sql.view} {window.describe()}",
-        date=business_date.isoformat(),
-        status="",
-        sha256=sql_source.digest(frame),
-    )
+    with stage("reading"):
+        frame = sql_source.read_window(spec, str(url), window)
+        read_seconds = time.perf_counter() - started
+        result = DeliveryResult(
+            feed=spec.feed,
+            file=f"{spec.sql.view} {window.describe()}",
+            date=business_date.isoformat(),
+            status="",
+            sha256=sql_source.digest(frame),
+        )
     result.timings["read_s"] = round(read_seconds, 3)
     staged = staged_dir(settings, spec, business_date, result.sha256)
     cached = _cached(staged)
     if cached is not None:
         plan.deliveries.append(cached)
         return plan
-    table = table_from_query(spec, frame)
+    with stage("reading"):
+        table = table_from_query(spec, frame)
     _stage(spec, table, result, staged, today=business_date)
     plan.deliveries.append(result)
     return plan

@@ -1,0 +1,249 @@
+"""``python -m pipeline benchmark``: the daily job at a given size, stage by stage.
+
+Generates a demo district of ``--households`` households (kept under ``--workdir`` and
+reused by later benchmarks of the same size), then, ``--runs`` times, each in a fresh
+process and a fresh HOME as a new deployment's first morning:
+
+1. the daily job for the business date (every stage's wall time and peak memory);
+2. the same date again, every delivery unchanged;
+3. the floor: the fastest readers at hand reading the same inputs once and doing
+   nothing else (DuckDB's CSV reader, python-calamine for workbooks, the database
+   driver's own cursor for the claims view).
+
+It prints the medians, and the ratio of the pipeline's time to the floor's.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import multiprocessing
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.timings import STAGES
+
+MB = 1024 * 1024
+
+
+@dataclass
+class RunFigures:
+    seconds: float
+    peak_bytes: int
+    stages: dict[str, dict[str, float]]
+    rerun_seconds: float
+    floor_seconds: float
+    floor_by_format: dict[str, float] = field(default_factory=dict)
+    rows_read: int = 0
+
+
+def district_for(
+    workdir: Path, households: int, business_date: date, say: Callable[[str], None]
+) -> tuple[Path, str]:
+    """The benchmark's district of ``households``: generated once, then reused."""
+    from pipeline.demo import generate_district
+
+    folder = workdir / f"district-{households}"
+    marker = folder / "district.json"
+    if marker.is_file():
+        known = json.loads(marker.read_text(encoding="utf-8"))
+        if known["business_date"] == business_date.isoformat():
+            return folder / "inbox", known["claims_url"]
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    summary = generate_district(
+        folder / "inbox", households=households, start=business_date, end=business_date
+    )
+    say(
+        f"生成模拟区县：{summary.households} 户，{summary.members} 人，{summary.townships} 个乡镇，"
+        f"用时 {time.perf_counter() - started:.0f} 秒（不计入基准）"
+    )
+    marker.write_text(
+        json.dumps({"business_date": business_date.isoformat(), "claims_url": summary.claims_url}),
+        encoding="utf-8",
+    )
+    return folder / "inbox", summary.claims_url
+
+
+def _fresh_home(root: Path, claims_url: str) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "config.yaml").write_text(f"med_claims_url: {claims_url}\n", encoding="utf-8")
+    return root
+
+
+def _measure(inbox: Path, home: Path, business_date: date) -> dict[str, Any]:
+    """One first run and one rerun of ``business_date``, in this (fresh) process."""
+    started = time.perf_counter()  # the imports are part of a morning's run
+    import logging
+
+    from pipeline import timings
+    from pipeline.daily import run_day
+    from pipeline.settings import load_settings
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = load_settings(home, inbox)
+    recorder = timings.start()
+    result = run_day(settings, business_date)
+    seconds = time.perf_counter() - started
+    timings.stop()
+    started = time.perf_counter()
+    run_day(settings, business_date)
+    rerun_seconds = time.perf_counter() - started
+    rows = sum(int(feed.get("rows_read") or 0) for feed in result.manifest["feeds"].values())
+    return {
+        "seconds": seconds,
+        "peak_bytes": recorder.overall_peak,
+        "stages": {name: asdict(figure) for name, figure in recorder.figures.items()},
+        "rerun_seconds": rerun_seconds,
+        "rows_read": rows,
+    }
+
+
+def _in_fresh_process(function: Any, *args: Any) -> Any:
+    """Run in a new interpreter, as the daily job runs each morning (imports included)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def floor(inbox: Path, business_date: date, claims_url: str) -> dict[str, float]:
+    """Seconds the fastest readers need to read the inputs of ``business_date`` once."""
+    import duckdb
+    from python_calamine import CalamineWorkbook
+
+    from pipeline.feeds import inbox as inbox_protocol
+    from pipeline.feeds.registry import load_registry
+    from pipeline.feeds.sql_source import window_for
+
+    seconds: dict[str, float] = {"csv": 0.0, "xlsx": 0.0, "sql": 0.0}
+    connection = duckdb.connect()
+    for spec in load_registry().values():
+        if spec.format == "sql":
+            started = time.perf_counter()
+            _read_view(spec, claims_url, window_for(spec, business_date, None))
+            seconds["sql"] += time.perf_counter() - started
+            continue
+        for delivery in inbox_protocol.find_deliveries(inbox, spec, business_date):
+            started = time.perf_counter()
+            if spec.format == "xlsx":
+                CalamineWorkbook.from_path(str(delivery.path)).get_sheet_by_index(0).to_python()
+            else:
+                _duckdb_csv(connection, delivery.path, spec.encoding)
+            seconds[spec.format] += time.perf_counter() - started
+    connection.close()
+    return seconds
+
+
+def _duckdb_csv(connection: Any, path: Path, encoding: str) -> None:
+    options = "all_varchar = true, null_padding = true, strict_mode = false, ignore_errors = true"
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        connection.execute(
+            f"create or replace table floor_csv as from read_csv($path, {options})",
+            {"path": str(path)},
+        )
+        return
+    # DuckDB reads UTF-8 only (its encodings extension is a download): decode first.
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as text:
+        text.write(path.read_bytes().decode(encoding, errors="replace"))
+        text.flush()
+        connection.execute(
+            f"create or replace table floor_csv as from read_csv($path, {options})",
+            {"path": text.name},
+        )
+
+
+def _read_view(spec: Any, url: str, window: Any) -> int:
+    """Every row of the view in the window through the driver's own cursor."""
+    columns = ", ".join(f'"{column.name}"' for column in spec.columns)
+    sql = f'select {columns} from "{spec.sql.view}" where "{spec.sql.date_column}" between ? and ?'
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            return len(
+                connection.execute(
+                    sql, (window.start.isoformat(), window.end.isoformat())
+                ).fetchall()
+            )
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            cursor.execute(sql.replace("?", "%s"), (window.start, window.end))
+            return len(cursor.fetchall())
+    finally:
+        engine.dispose()
+
+
+def run_benchmark(
+    households: int,
+    workdir: Path,
+    runs: int,
+    business_date: date,
+    claims_url: str | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> list[RunFigures]:
+    inbox, generated_url = district_for(workdir, households, business_date, say)
+    url = claims_url or generated_url
+    figures = []
+    for index in range(runs):
+        home = _fresh_home(workdir / f"district-{households}" / "home", url)
+        measured = _in_fresh_process(_measure, inbox, home, business_date)
+        by_format = _in_fresh_process(floor, inbox, business_date, url)
+        figures.append(
+            RunFigures(
+                seconds=measured["seconds"],
+                peak_bytes=measured["peak_bytes"],
+                stages=measured["stages"],
+                rerun_seconds=measured["rerun_seconds"],
+                floor_seconds=sum(by_format.values()),
+                floor_by_format=by_format,
+                rows_read=measured["rows_read"],
+            )
+        )
+        say(
+            f"第 {index + 1}/{runs} 次：全流程 {measured['seconds']:.1f} 秒，"
+            f"同日重跑 {measured['rerun_seconds']:.1f} 秒，读取下限 {sum(by_format.values()):.1f} 秒"
+        )
+    return figures
+
+
+def report(households: int, figures: list[RunFigures]) -> str:
+    """The medians as a table (seconds, MB), then the headline ratios."""
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values) if values else 0.0
+
+    lines = [
+        f"基准：{households} 户，{len(figures)} 次运行的中位数；每次读取 {figures[0].rows_read:,} 行",
+        f"{'阶段':<12}{'用时(秒)':>10}{'峰值内存(MB)':>14}",
+    ]
+    for name in STAGES:
+        seconds = median([run.stages.get(name, {}).get("seconds", 0.0) for run in figures])
+        peak = median([run.stages.get(name, {}).get("peak_bytes", 0) for run in figures])
+        lines.append(f"{name:<12}{seconds:>10.1f}{peak / MB:>14.0f}")
+    staged = median([sum(stage["seconds"] for stage in run.stages.values()) for run in figures])
+    total = median([run.seconds for run in figures])
+    lines.append(f"{'other':<12}{total - staged:>10.1f}")
+    floor_total = median([run.floor_seconds for run in figures])
+    formats = ", ".join(
+        f"{name} {median([run.floor_by_format.get(name, 0.0) for run in figures]):.1f}"
+        for name in ("csv", "xlsx", "sql")
+    )
+    rerun = median([run.rerun_seconds for run in figures])
+    lines += [
+        f"全流程（首次运行）    {total:.1f} 秒，峰值内存 {median([run.peak_bytes for run in figures]) / MB:.0f} MB",
+        f"读取下限              {floor_total:.1f} 秒（{formats}）",
+        f"全流程 / 下限         {total / floor_total:.1f} 倍",
+        f"同日重跑（未变化）    {rerun:.1f} 秒，为首次的 {100 * rerun / total:.0f}%",
+    ]
+    return "\n".join(lines)
