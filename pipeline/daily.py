@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +24,7 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
+from pipeline import rerun, timings
 from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
 from pipeline.alerts.rules import Rules, load_rules
 from pipeline.comparisons import (
@@ -32,6 +36,7 @@ from pipeline.comparisons import (
 from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feedback.returns import ReturnedWorkbook, read_returns
+from pipeline.feeds.arrival import arrival_size
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
@@ -43,7 +48,7 @@ from pipeline.report.figures import daily_figures
 from pipeline.report.page import write_report
 from pipeline.review.feed_health import feed_health
 from pipeline.review.publish import publish_review_tables, review_url, safe_url
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SettingsError
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.timings import stage
 from pipeline.warehouse import load
@@ -265,7 +270,7 @@ def publish_outbox(
 
     A partitioned run passes ``connect`` (the partitions read as one district) and the
     township files its partitions wrote."""
-    connect = connect or (lambda: load.connect(settings.home))
+    opener = connect or (lambda: load.connect(settings.home))
     outbox = settings.home.outbox(business_date)
     with stage("dispatch"):
         quarantine = load.quarantine_for(settings.home, business_date)
@@ -274,7 +279,7 @@ def publish_outbox(
                 outbox / "quarantine.csv", csv_bytes(quarantine), mode=QUARANTINE_MODE
             )
         }
-    connection = connect()
+    connection = opener()
     try:
         with stage("dispatch"):
             if alerts is not None:
@@ -306,9 +311,7 @@ def publish_outbox(
         load.record_run(settings.home, business_date, manifest)
     if alerts is not None:
         with stage("report"):
-            _publish_review(
-                settings, business_date, manifest, connect if township_files is not None else None
-            )
+            _publish_review(settings, business_date, manifest, connect)
     return DayResult(business_date, outbox, manifest)
 
 
@@ -339,6 +342,51 @@ def _publish_review(
         connection.close()
 
 
+def ingest_workers(settings: Settings, feeds: int) -> int:
+    """Feeds read side by side by the command line: ``ingest_workers`` (HOME/config.yaml
+    or PIPELINE_INGEST_WORKERS), by default one per core, at most two (each worker holds
+    a feed's rows in memory). Under Airflow every feed is a task of its own anyway."""
+    value = settings.get("ingest_workers")
+    try:
+        workers = int(value) if value is not None else min(2, os.cpu_count() or 1)
+    except ValueError as error:
+        raise SettingsError(f"ingest_workers: not a number: {value!r}") from error
+    return max(1, min(workers, feeds))
+
+
+def _ingest_in_worker(
+    spec: FeedSpec, settings: Settings, business_date: date
+) -> tuple[Path, dict[str, timings.Figure]]:
+    recorder = timings.restart_in_worker()
+    path = ingest_one(spec, settings, business_date)
+    return path, (recorder.figures if recorder is not None else {})
+
+
+def ingest_in_parallel(
+    registry: dict[str, FeedSpec],
+    settings: Settings,
+    business_date: date,
+    workers: int,
+    tell: Callable[[str], None],
+) -> None:
+    """Every feed's ingest, ``workers`` at a time in child processes, largest first (the
+    feed steps share nothing but HOME, and each writes only its own files)."""
+    ordered = sorted(
+        registry.values(),
+        key=lambda spec: -arrival_size(spec, settings.inbox, business_date),
+    )
+    # fork: the workers start with this process's imports (pandas, DuckDB) in place.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(_ingest_in_worker, spec, settings, business_date): spec for spec in ordered
+        }
+        for future in as_completed(futures):
+            _, figures = future.result()
+            timings.merge_from_worker(figures)
+            tell(f"读取 {futures[future].title}")
+
+
 def run_day(
     settings: Settings,
     business_date: date,
@@ -349,9 +397,13 @@ def run_day(
     registry = registry or load_registry()
     tell = progress or (lambda _: None)
     started = time.perf_counter()
-    for spec in registry.values():
-        tell(f"读取 {spec.title}")
-        ingest_one(spec, settings, business_date)
+    workers = ingest_workers(settings, len(registry))
+    if workers > 1:
+        ingest_in_parallel(registry, settings, business_date, workers, tell)
+    else:
+        for spec in registry.values():
+            tell(f"读取 {spec.title}")
+            ingest_one(spec, settings, business_date)
     ingested = time.perf_counter()
     tell("入库")
     with stage("warehouse"):
@@ -371,11 +423,29 @@ def run_day(
         tell("合并分区，输出日报")
         result = merge_partitions(settings, business_date, partitions, registry)
     else:
-        tell("研判预警")
-        alerts = raise_alerts(settings, business_date, registry=registry)
+        digest = rerun.inputs_digest(settings, business_date, outcome.plans)
+        kept = rerun.kept_day(settings, business_date, digest)
+        rerun.forget(settings, business_date)  # until this run is complete
+        if kept is not None:
+            tell("输入与上次运行相同，沿用预警与核实表")
+            log.info(
+                "%s: inputs unchanged since its last run; alerts and workbooks kept", business_date
+            )
+            alerts = AlertsOutcome(kept.signals, kept.alerts)
+        else:
+            tell("研判预警")
+            alerts = raise_alerts(settings, business_date, registry=registry)
         alerted = time.perf_counter()
         tell("输出核实表与日报")
-        result = publish_outbox(settings, business_date, registry, outcome.plans, alerts)
+        result = publish_outbox(
+            settings,
+            business_date,
+            registry,
+            outcome.plans,
+            alerts,
+            township_files=kept.township_files if kept is not None else None,
+        )
+        rerun.remember(settings, business_date, digest, alerts.signals, alerts.alerts)
     log.info(
         "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "
         "outbox %.1f s): %s",

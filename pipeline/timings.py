@@ -44,6 +44,8 @@ def _reset_peak() -> bool:
 class Figure:
     seconds: float = 0.0
     peak_bytes: int = 0
+    # Stages run in worker processes: the highest peak of one worker.
+    worker_peak_bytes: int = 0
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Recorder:
     resettable: bool = True
     # The highest peak seen, kept across the per-stage resets.
     overall_peak: int = 0
+    # The highest peak of one worker process (the feeds read side by side).
+    worker_peak: int = 0
 
     def add(self, name: str, seconds: float, peak: int) -> None:
         figure = self.figures.setdefault(name, Figure())
@@ -99,3 +103,25 @@ def stage(name: str) -> Iterator[None]:
     finally:
         _depth -= 1
         recorder.add(name, time.perf_counter() - started, _peak_rss_bytes())
+
+
+def restart_in_worker() -> Recorder | None:
+    """In a forked worker of a recording run: record this worker's stages afresh."""
+    global _recorder, _depth
+    if _recorder is None:
+        return None
+    _depth = 0
+    _recorder = Recorder(resettable=_reset_peak())
+    return _recorder
+
+
+def merge_from_worker(figures: dict[str, Figure]) -> None:
+    """A worker's stages: their seconds add up (busy time, more than the wall time when
+    workers overlap); the peak is that worker process's own."""
+    if _recorder is None:
+        return
+    for name, figure in figures.items():
+        _recorder.add(f"{name}", figure.seconds, 0)
+        worker = _recorder.figures[name]
+        worker.worker_peak_bytes = max(worker.worker_peak_bytes, figure.peak_bytes)
+        _recorder.worker_peak = max(_recorder.worker_peak, figure.peak_bytes)

@@ -66,3 +66,12 @@ def check_arrival(spec: FeedSpec, inbox: Path, business_date: date, now: datetim
         due,
         f"{label}：逾期未送达（时限 {due_text}）{half}，本次运行按未送达处理",
     )
+
+
+def arrival_size(spec: FeedSpec, inbox: Path, business_date: date) -> int:
+    """Bytes a feed's ingest will look at for ``business_date``, to start the largest first;
+    a database view counts as the largest (its window is read whole every day)."""
+    if not spec.is_file_feed:
+        return 1 << 62
+    path = delivery_path(inbox, spec, business_date)
+    return path.stat().st_size if path.is_file() else 0
