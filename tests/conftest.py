@@ -17,6 +17,10 @@ import pytest
 # look at it (tests/report, the command line's, which runs without PIPELINE_ variables)
 # draw it. Subprocesses and Airflow's components inherit this.
 os.environ.setdefault("PIPELINE_DAILY_REPORT", "false")
+# Feeds are read one at a time in the test process, which imports Great Expectations once
+# for the session (feed workers would import it again on every run of a day, 5 s each);
+# tests/test_parallel_ingest.py and the command line's tests read them side by side.
+os.environ.setdefault("PIPELINE_INGEST_WORKERS", "1")
 
 from pipeline.feeds.inbox import delivery_path, write_marker
 from pipeline.feeds.registry import FeedSpec, load_registry

@@ -81,3 +81,40 @@ def test_parallel_feed_steps_equal_one_process(tmp_path):
         assert (serial_outbox / "quarantine.csv").read_bytes() == (
             parallel_outbox / "quarantine.csv"
         ).read_bytes()
+
+
+def test_the_command_lines_feed_workers_give_the_outbox_of_one_process(tmp_path, monkeypatch):
+    """run_day reads the feeds in worker processes (ingest_workers, two by default on two
+    cores): the outbox and the warehouse equal a run reading them one after another."""
+    from tests.conftest import outbox_files
+
+    summary = generate_district(
+        tmp_path / "inbox", households=300, start=DAYS[0], end=DAYS[-1], seed=5
+    )
+    homes = {
+        name: home_for(tmp_path, summary.claims_url, summary.inbox, name)
+        for name in ("serial", "workers")
+    }
+    for day in DAYS:
+        monkeypatch.setenv("PIPELINE_INGEST_WORKERS", "1")
+        serial = run_day(homes["serial"], day)
+        monkeypatch.setenv("PIPELINE_INGEST_WORKERS", "2")
+        told: list[str] = []
+        workers = run_day(homes["workers"], day, progress=told.append)
+        assert outbox_files(workers.outbox) == outbox_files(serial.outbox)
+        # Every feed is told once, in the order the workers finish.
+        assert sum(message.startswith("读取") for message in told) == len(load_registry())
+    assert warehouse_contents(homes["serial"].home.root) == warehouse_contents(
+        homes["workers"].home.root
+    )
+
+
+def test_ingest_workers_that_is_not_a_number_is_refused(tmp_path, monkeypatch):
+    import pytest
+
+    from pipeline.daily import ingest_workers
+    from pipeline.settings import SettingsError
+
+    monkeypatch.setenv("PIPELINE_INGEST_WORKERS", "two")
+    with pytest.raises(SettingsError, match="ingest_workers"):
+        ingest_workers(load_settings(tmp_path / "home", tmp_path / "inbox"), 15)
