@@ -19,11 +19,14 @@ import shutil
 import time
 import traceback
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.feeds import inbox as inbox_protocol
 from pipeline.feeds import sql_source
@@ -216,71 +219,113 @@ def _cached(staged: Path) -> DeliveryResult | None:
 
 def _stage(
     spec: FeedSpec,
-    table: RawTable,
+    table: RawTable | Iterable[RawTable],
     result: DeliveryResult,
     staged: Path,
     *,
     today: date,
 ) -> None:
-    """Validate the rows read and write the staged delivery whole or not at all."""
+    """Validate the rows read and write the staged delivery whole or not at all; a large
+    delivery comes as chunks (of whole keys), validated and written one after another."""
     with stage("validation"):
-        _validate_and_stage(spec, table, result, staged, today=today)
+        _validate_and_stage(
+            spec, [table] if isinstance(table, RawTable) else table, result, staged, today=today
+        )
+
+
+def _arrow_schemas(spec: FeedSpec) -> tuple[pa.Schema, pa.Schema]:
+    """The staged rows' and quarantine's Parquet schemas: the same for every chunk."""
+    types = {"date": pa.date32(), "amount": pa.float64(), "integer": pa.int64()}
+    rows = pa.schema(
+        [
+            ("source_file", pa.string()),
+            ("source_row", pa.int64()),
+            *((column.field, types.get(column.type, pa.string())) for column in spec.columns),
+        ]
+    )
+    quarantine = pa.schema([(name, pa.string()) for name in QUARANTINE_COLUMNS])
+    return rows, quarantine
+
+
+QUARANTINE_COLUMNS = ("feed", "file", "row", "reason", "raw")
 
 
 def _validate_and_stage(
     spec: FeedSpec,
-    table: RawTable,
+    tables: Iterable[RawTable],
     result: DeliveryResult,
     staged: Path,
     *,
     today: date,
 ) -> None:
-    started = time.perf_counter()
-    contract = apply_contract(spec, table.values, today=today)
-    outcome = expectations.validate(spec.suite_path, contract.frame)
-    reasons = _join(contract.reasons, outcome.row_reasons)
-    clean = reasons == ""
-    duplicates = duplicate_reasons(
-        spec, contract.frame[clean], table.row_labels, numbered=spec.is_file_feed
-    )
-    reasons.loc[duplicates[duplicates != ""].index] = duplicates[duplicates != ""]
-    result.timings["validate_s"] = round(time.perf_counter() - started, 3)
-    result.encoding = table.encoding_read
-    result.notes = [*table.notes, *outcome.flags]
-    if outcome.rejected:
-        result.status, result.reason = "rejected", outcome.rejected
-        result.rows_rejected = len(table)
-    else:
-        result.status = "staged"
-        result.rows_read = len(table)
-        bad = reasons != ""
-        result.rows_quarantined = int(bad.sum())
-        result.rows_loaded = result.rows_read - result.rows_quarantined
-    started = time.perf_counter()
+    validate_s = stage_s = 0.0
     # A folder of its own: two runs staging the same delivery never meet half-way.
     temporary = staged.with_name(f".{staged.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     temporary.mkdir(parents=True)
-    if result.status == "staged":
-        kept = reasons[reasons == ""].index
-        rows = _typed_for_parquet(
-            spec, contract.frame.loc[kept, [column.field for column in spec.columns]].copy()
-        )
-        rows.insert(0, "source_row", _source_rows(spec, kept))
-        rows.insert(0, "source_file", result.file)
-        rows.to_parquet(temporary / "rows.parquet", index=False)
-        bad_index = reasons[reasons != ""].index
-        quarantine = pd.DataFrame(
-            {
-                "feed": spec.feed,
-                "file": result.file,
-                "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
-                "reason": reasons.loc[bad_index].to_numpy(),
-                "raw": table.raw_json(bad_index),
-            }
-        )
-        quarantine.to_parquet(temporary / "quarantine.parquet", index=False)
+    rows_schema, quarantine_schema = _arrow_schemas(spec)
+    result.status, result.notes = "staged", []
+    rows_read = rows_quarantined = 0
+    with (
+        pq.ParquetWriter(temporary / "rows.parquet", rows_schema) as rows_file,
+        pq.ParquetWriter(temporary / "quarantine.parquet", quarantine_schema) as quarantine_file,
+    ):
+        for table in tables:
+            rows_read += len(table)
+            if result.status == "rejected":
+                continue  # the rest is only counted: the delivery is rejected whole
+            started = time.perf_counter()
+            contract = apply_contract(spec, table.values, today=today)
+            outcome = expectations.validate(spec.suite_path, contract.frame)
+            reasons = _join(contract.reasons, outcome.row_reasons)
+            clean = reasons == ""
+            duplicates = duplicate_reasons(
+                spec, contract.frame[clean], table.row_labels, numbered=spec.is_file_feed
+            )
+            reasons.loc[duplicates[duplicates != ""].index] = duplicates[duplicates != ""]
+            validate_s += time.perf_counter() - started
+            result.encoding = table.encoding_read
+            for note in [*table.notes, *outcome.flags]:
+                if note not in result.notes:
+                    result.notes.append(note)
+            if outcome.rejected:
+                result.status, result.reason = "rejected", outcome.rejected
+                continue
+            started = time.perf_counter()
+            kept = reasons[reasons == ""].index
+            rows = _typed_for_parquet(
+                spec, contract.frame.loc[kept, [column.field for column in spec.columns]].copy()
+            )
+            rows.insert(0, "source_row", _source_rows(spec, kept))
+            rows.insert(0, "source_file", result.file)
+            rows_file.write_table(
+                pa.Table.from_pandas(rows, schema=rows_schema, preserve_index=False)
+            )
+            bad_index = reasons[reasons != ""].index
+            rows_quarantined += len(bad_index)
+            quarantine = pd.DataFrame(
+                {
+                    "feed": spec.feed,
+                    "file": result.file,
+                    "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
+                    "reason": reasons.loc[bad_index].to_numpy(),
+                    "raw": table.raw_json(bad_index),
+                },
+                columns=list(QUARANTINE_COLUMNS),
+            )
+            quarantine_file.write_table(
+                pa.Table.from_pandas(quarantine, schema=quarantine_schema, preserve_index=False)
+            )
+            stage_s += time.perf_counter() - started
+    if result.status == "rejected":
+        result.rows_rejected = rows_read
+        for name in ("rows.parquet", "quarantine.parquet"):
+            (temporary / name).unlink()
+    else:
+        result.rows_read, result.rows_quarantined = rows_read, rows_quarantined
+        result.rows_loaded = rows_read - rows_quarantined
         result.staged = str(staged)
-    result.timings["stage_s"] = round(time.perf_counter() - started, 3)
+    result.timings["validate_s"] = round(validate_s, 3)
+    result.timings["stage_s"] = round(stage_s, 3)
     (temporary / "result.json").write_text(
         json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
     )
@@ -295,6 +340,11 @@ def _validate_and_stage(
         result.rows_loaded,
         result.rows_quarantined,
     )
+
+
+def _query_table(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:
+    with stage("reading"):
+        return table_from_query(spec, frame)
 
 
 def _source_rows(spec: FeedSpec, kept: pd.Index) -> pd.Series:
@@ -341,23 +391,43 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
     window = sql_source.window_for(spec, business_date, last)
     started = time.perf_counter()
     with stage("reading"):
-        frame = sql_source.read_window(spec, str(url), window)
-        read_seconds = time.perf_counter() - started
-        result = DeliveryResult(
-            feed=spec.feed,
-            file=f"{spec.sql.view} {window.describe()}",
-            date=business_date.isoformat(),
-            status="",
-            sha256=sql_source.digest(frame),
-        )
-    result.timings["read_s"] = round(read_seconds, 3)
+        sha256, _, frames = sql_source.digest_window(spec, str(url), window)
+    result = DeliveryResult(
+        feed=spec.feed,
+        file=f"{spec.sql.view} {window.describe()}",
+        date=business_date.isoformat(),
+        status="",
+        sha256=sha256,
+    )
+    result.timings["read_s"] = round(time.perf_counter() - started, 3)
     staged = staged_dir(settings, spec, business_date, result.sha256)
     cached = _cached(staged)
     if cached is not None:
         plan.deliveries.append(cached)
         return plan
-    with stage("reading"):
-        table = table_from_query(spec, frame)
-    _stage(spec, table, result, staged, today=business_date)
+    # New rows: validated and staged chunk by chunk (read again when there were several).
+    chunks = frames if frames is not None else sql_source.read_window_chunks(spec, str(url), window)
+    second = sql_source.Digest([column.name for column in spec.columns])
+
+    def tables() -> Iterator[RawTable]:
+        for frame in chunks:
+            second.update(frame)
+            yield _query_table(spec, frame)
+
+    _stage(spec, tables(), result, staged, today=business_date)
+    if second.hexdigest() != sha256:
+        # The view changed between the two reads: what was staged is the second read.
+        log.warning(
+            "%s: the view changed while it was read; staged as read the second time", spec.feed
+        )
+        result.sha256 = second.hexdigest()
+        moved = staged_dir(settings, spec, business_date, result.sha256)
+        shutil.rmtree(moved, ignore_errors=True)
+        staged.rename(moved)
+        if result.staged is not None:
+            result.staged = str(moved)
+        (moved / "result.json").write_text(
+            json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
+        )
     plan.deliveries.append(result)
     return plan

@@ -192,3 +192,46 @@ def test_unconfigured_database_is_reported(tmp_path, monkeypatch):
     monkeypatch.delenv("PIPELINE_MED_CLAIMS_URL", raising=False)
     result = run(tmp_path, None, D)
     assert "未配置数据库连接 med_claims_url" in result.manifest["feeds"]["med_claims"]["reason"]
+
+
+def test_a_window_larger_than_a_chunk_stages_what_one_chunk_would(tmp_path, monkeypatch):
+    """A year of a province's claims is validated a chunk at a time: the same rows loaded,
+    the same rows quarantined with the same reasons, as when it fits in one chunk."""
+    from pipeline.feeds import sql_source
+
+    rows = [
+        settlement(f"S{serial:03d}", serial % 7, D - timedelta(days=serial), "1000.00")
+        for serial in range(40)
+    ]
+    rows[13] = settlement("S013", 3, D - timedelta(days=13), "500.00", self_paid="300.00")
+    results = {}
+    for name, chunk in (("whole", 1000), ("chunked", 6)):
+        folder = tmp_path / name
+        folder.mkdir()
+        url = f"sqlite:///{folder / 'frontend.sqlite'}"
+        monkeypatch.setenv("PIPELINE_MED_CLAIMS_URL", url)
+        FrontEnd(url).post(*rows)
+        monkeypatch.setattr(sql_source, "CHUNK_ROWS", chunk)
+        read = []
+        original = sql_source.read_window_chunks
+        monkeypatch.setattr(
+            sql_source,
+            "read_window_chunks",
+            lambda *args, original=original, read=read, **kwargs: (
+                read.append(1) or original(*args, **kwargs)
+            ),
+        )
+        result = run(folder, url, D)
+        results[name] = (
+            result.manifest["feeds"]["med_claims"],
+            (result.outbox / "quarantine.csv").read_bytes(),
+            loaded(folder),
+            len(read),
+        )
+    whole, chunked = results["whole"], results["chunked"]
+    assert whole[0]["rows_read"] == 40
+    assert whole[0]["rows_quarantined"] == 1
+    assert chunked[:3] == whole[:3]
+    # Several chunks are read twice (once to see whether anything changed, once to stage);
+    # a window of one chunk is read once.
+    assert (whole[3], chunked[3]) == (1, 2)
