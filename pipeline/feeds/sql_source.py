@@ -109,11 +109,12 @@ def _window_query(spec: FeedSpec) -> Any:
 
 
 def read_window_chunks(
-    spec: FeedSpec, url: str, window: Window, chunk_rows: int = CHUNK_ROWS
+    spec: FeedSpec, url: str, window: Window, chunk_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
     """The view's rows in the window, columns as the view names them, values as they come,
     in frames of about ``chunk_rows`` rows in key order; the rows of one key are never
     split between two frames (a duplicate key is judged within one frame)."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     names = [column.name for column in spec.columns]
     key_positions = [names.index(spec.by_field[field].name) for field in spec.key]
 

@@ -222,8 +222,11 @@ def test_a_window_larger_than_a_chunk_stages_what_one_chunk_would(tmp_path, monk
             ),
         )
         result = run(folder, url, D)
+        info = result.manifest["feeds"]["med_claims"]
+        for delivery in info["deliveries"]:
+            del delivery["sha256"]  # a digest of the chunks as read
         results[name] = (
-            result.manifest["feeds"]["med_claims"],
+            info,
             (result.outbox / "quarantine.csv").read_bytes(),
             loaded(folder),
             len(read),
