@@ -11,7 +11,9 @@ waits for a daily feed until its deadline and is *skipped* with the late departm
 named when the deadline passes; ``ingest`` runs either way, so a missing feed is
 reported in the manifest and the run goes on with what arrived. The steps that open
 the DuckDB warehouse share the one-slot pool ``fpwarn_warehouse`` with the feedback
-DAG (config/airflow/pools.json). Faults that pass (a database refusing connections,
+DAG (config/airflow/pools.json). A partitioned deployment (``partitions`` in
+HOME/config.yaml) raises its alerts in one ``raise_partition`` task per partition, side by
+side, and ``publish`` merges them; otherwise ``signals_and_alerts`` does it in one task. Faults that pass (a database refusing connections,
 the warehouse busy) are retried with backoff; anything else fails at once.
 """
 
