@@ -3,15 +3,17 @@ and writes the same outbox; any change to what the day depends on runs it in ful
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
 import openpyxl
 import pytest
 
-from pipeline.daily import run_day
+from pipeline.daily import DayResult, run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.settings import load_settings
 from tests.conftest import home_for, outbox_files
 
 D1, D2 = date(2026, 3, 1), date(2026, 3, 2)
@@ -19,12 +21,24 @@ KEPT = "输入与上次运行相同，沿用预警与核实表"
 RAISED = "研判预警"
 
 
-@pytest.fixture
-def district(tmp_path):
-    summary = generate_district(tmp_path / "inbox", households=300, start=D1, end=D2, seed=3)
-    settings = home_for(tmp_path, summary.claims_url, summary.inbox)
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rerun")
+    summary = generate_district(root / "inbox", households=300, start=D1, end=D2, seed=3)
+    settings = home_for(root, summary.claims_url, summary.inbox)
     run_day(settings, D1)
-    return settings, run_day(settings, D2)
+    run_day(settings, D2)
+    return root
+
+
+@pytest.fixture
+def district(ran, tmp_path):
+    """A copy of the district after both days (inbox and HOME), for one test to change."""
+    shutil.copytree(ran, tmp_path / "copy")
+    # Its config still names the first copy's claims database, which no test changes.
+    settings = load_settings(tmp_path / "copy" / "home", tmp_path / "copy" / "inbox")
+    manifest = json.loads((settings.home.outbox(D2) / "manifest.json").read_text("utf-8"))
+    return settings, DayResult(D2, settings.home.outbox(D2), manifest)
 
 
 def rerun(settings, day):

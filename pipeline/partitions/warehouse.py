@@ -25,7 +25,7 @@ import duckdb
 from pipeline.feeds.registry import FeedSpec
 from pipeline.partitions.config import Partition
 from pipeline.paths import SQL_DIR, Home
-from pipeline.warehouse.ledger import WarehouseBusy, _open
+from pipeline.warehouse.ledger import WarehouseBusy, _open, quiet
 from pipeline.warehouse.statements import quote
 
 # The schemas a partition computes; everything else it reads from the district.
@@ -135,7 +135,7 @@ def connect_partition(
 
 def connect_merged(home: Home, partitions: list[Partition]) -> duckdb.DuckDBPyConnection:
     """An in-memory database in which the partitions' tables read as one district's."""
-    connection = duckdb.connect()
+    connection = quiet(duckdb.connect())
     try:
         _attach_district(connection, home)
         for schema in ("staging", "meta"):
@@ -177,7 +177,7 @@ def uncovered_townships(
     home: Home, partitions: list[Partition]
 ) -> list[tuple[str, str | None, int]]:
     """Townships of the registry in force that no partition owns: (code, name, households)."""
-    connection = duckdb.connect()
+    connection = quiet(duckdb.connect())
     try:
         _attach_district(connection, home)
         connection.execute("create schema scope")

@@ -11,6 +11,13 @@ import duckdb
 from pipeline.paths import Home
 
 
+# DuckDB draws a progress bar on the terminal for queries of more than two seconds (a
+# district of a million households has them): not for a scheduler's log or a user's terminal.
+def quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    connection.execute("set enable_progress_bar = false")
+    return connection
+
+
 class WarehouseBusy(BlockingIOError):
     """Another process holds the warehouse's lock for longer than we wait: transient,
     worth a retry (DuckDB lets one process write, or several only read)."""
@@ -22,7 +29,7 @@ def _open(
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return quiet(duckdb.connect(str(path), read_only=read_only))
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise
