@@ -145,9 +145,10 @@ def floor(inbox: Path, business_date: date, claims_url: str) -> dict[str, float]
     from pipeline.feeds import inbox as inbox_protocol
     from pipeline.feeds.registry import load_registry
     from pipeline.feeds.sql_source import window_for
+    from pipeline.warehouse.ledger import quiet
 
     seconds: dict[str, float] = {"csv": 0.0, "xlsx": 0.0, "sql": 0.0}
-    connection = duckdb.connect()
+    connection = quiet(duckdb.connect())
     for spec in load_registry().values():
         if spec.format == "sql":
             started = time.perf_counter()
@@ -159,7 +160,7 @@ def floor(inbox: Path, business_date: date, claims_url: str) -> dict[str, float]
             if spec.format == "xlsx":
                 CalamineWorkbook.from_path(str(delivery.path)).get_sheet_by_index(0).to_python()
             else:
-                _duckdb_csv(connection, delivery.path, spec.encoding)
+                _duckdb_csv(connection, delivery.path, spec.encoding or "utf-8")
             seconds[spec.format] += time.perf_counter() - started
     connection.close()
     return seconds
