@@ -148,10 +148,12 @@ def publish_township_files(
     business_date: date,
     outbox: Path,
     owns: Callable[[str], bool] = lambda _: True,
+    findings: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """The township workbooks and the comparison workbooks of the townships ``owns``
     accepts (a partition writes its own); a workbook of theirs left from an earlier run of
-    the date with nothing to say any more is removed, so the folder holds this run's files."""
+    the date with nothing to say any more is removed, so the folder holds this run's files.
+    ``findings``: the day's comparison findings when the caller has read them already."""
     folder = outbox / "townships"
     written = write_township_workbooks(connection, load_rules(), business_date, folder)
     keep = {workbook.path.name for workbook in written}
@@ -159,7 +161,12 @@ def publish_township_files(
         if stale.name not in keep and owns(stale.name.split("_", 1)[0]):
             stale.unlink()
     outputs = {f"townships/{workbook.path.name}": workbook.sha256 for workbook in written}
-    outputs.update(_publish_comparison_workbooks(connection, business_date, outbox, owns))
+    if findings is None:
+        findings = comparison_findings(connection, business_date)
+    for path in write_comparison_workbooks(
+        findings, business_date, outbox / "comparisons", owns=owns
+    ):
+        outputs[f"comparisons/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return outputs
 
 
@@ -192,26 +199,10 @@ def _publish_alert_files(
     findings = comparison_findings(connection, business_date)
     outputs["comparisons.csv"] = write_comparisons_csv(findings, outbox / "comparisons.csv")
     if township_files is None:
-        outputs.update(publish_township_files(connection, business_date, outbox))
+        outputs.update(publish_township_files(connection, business_date, outbox, findings=findings))
     else:
         outputs.update(township_files)
     return dict(sorted(outputs.items(), key=lambda item: ("/" in item[0], item[0])))
-
-
-def _publish_comparison_workbooks(
-    connection: duckdb.DuckDBPyConnection,
-    business_date: date,
-    outbox: Path,
-    owns: Callable[[str], bool],
-) -> dict[str, str]:
-    """One comparison workbook per township, for the village review."""
-    findings = comparison_findings(connection, business_date)
-    outputs = {}
-    for path in write_comparison_workbooks(
-        findings, business_date, outbox / "comparisons", owns=owns
-    ):
-        outputs[f"comparisons/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return outputs
 
 
 ALERT_FIGURES = (

@@ -391,7 +391,7 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
     window = sql_source.window_for(spec, business_date, last)
     started = time.perf_counter()
     with stage("reading"):
-        sha256, _, frames = sql_source.digest_window(spec, str(url), window)
+        sha256, frames = sql_source.digest_window(spec, str(url), window)
     result = DeliveryResult(
         feed=spec.feed,
         file=f"{spec.sql.view} {window.describe()}",

@@ -49,6 +49,23 @@ def _alerts_path(settings: Settings, business_date: date) -> Path:
     return settings.home.run_dir(business_date) / "alerts.json"
 
 
+def write_alert_report(
+    settings: Settings, business_date: date, signals: SignalReport, alerts: AlertReport
+) -> Path:
+    """What the alert step reported, for the steps after it (and a rerun) to read."""
+    path = _alerts_path(settings, business_date)
+    atomic_write_text(
+        path,
+        json.dumps({"signals": asdict(signals), "alerts": asdict(alerts)}, ensure_ascii=False),
+    )
+    return path
+
+
+def read_alert_report(settings: Settings, business_date: date) -> tuple[SignalReport, AlertReport]:
+    report = json.loads(_alerts_path(settings, business_date).read_text(encoding="utf-8"))
+    return SignalReport(**report["signals"]), AlertReport(**report["alerts"])
+
+
 def inputs_digest(settings: Settings, business_date: date, plans: dict[str, FeedPlan]) -> str:
     """Everything a day's alerts and workbooks depend on, as one digest."""
     digest = hashlib.sha256(f"{STAGING_VERSION}|{business_date.isoformat()}".encode())
@@ -85,10 +102,7 @@ def remember(
     settings: Settings, business_date: date, digest: str, signals: SignalReport, alerts: AlertReport
 ) -> None:
     """After a complete run: what it saw and what its alert step reported."""
-    atomic_write_text(
-        _alerts_path(settings, business_date),
-        json.dumps({"signals": asdict(signals), "alerts": asdict(alerts)}, ensure_ascii=False),
-    )
+    write_alert_report(settings, business_date, signals, alerts)
     atomic_write_text(_inputs_path(settings, business_date), json.dumps({"digest": digest}))
 
 
@@ -115,10 +129,7 @@ def kept_day(settings: Settings, business_date: date, digest: str) -> KeptDay | 
     }
     if not _intact(settings.home.outbox(business_date), township_files):
         return None
-    report = json.loads(alerts.read_text(encoding="utf-8"))
-    return KeptDay(
-        SignalReport(**report["signals"]), AlertReport(**report["alerts"]), township_files
-    )
+    return KeptDay(*read_alert_report(settings, business_date), township_files)
 
 
 def _newest_alert_date(settings: Settings) -> date | None:

@@ -7,13 +7,11 @@ inputs from HOME and writes its results there, so a step can be rerun alone.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.feeds.arrival import check_arrival
@@ -129,30 +127,22 @@ def raise_partition(
     )
 
 
-def _alerts_path(settings: Settings, day: date) -> Path:
-    return settings.home.run_dir(day) / "alerts.json"
-
-
 def signals_and_alerts(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """Signals, returned workbooks and the alert lifecycle; the report is kept for publishing."""
     from pipeline.daily import raise_alerts
-    from pipeline.outbox import atomic_write_text
+    from pipeline.rerun import write_alert_report
 
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
     outcome = raise_alerts(settings, business, registry=load_registry())
-    path = _alerts_path(settings, business)
-    report: dict[str, Any] = {"signals": asdict(outcome.signals), "alerts": asdict(outcome.alerts)}
-    atomic_write_text(path, json.dumps(report, ensure_ascii=False))
-    return str(path)
+    return str(write_alert_report(settings, business, outcome.signals, outcome.alerts))
 
 
 def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """The outbox of ``day``: alerts, workbooks, quarantine, manifest."""
-    from pipeline.alerts.lifecycle import AlertReport
     from pipeline.daily import AlertsOutcome, publish_outbox
     from pipeline.partitions.config import load_partitions
-    from pipeline.signals.build import SignalReport
+    from pipeline.rerun import read_alert_report
     from pipeline.warehouse import load
 
     settings = settings_for(inbox, home)
@@ -163,8 +153,7 @@ def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
         from pipeline.partitions.run import merge_partitions
 
         return str(merge_partitions(settings, business, declared, registry).outbox)
-    report = json.loads(_alerts_path(settings, business).read_text(encoding="utf-8"))
-    outcome = AlertsOutcome(SignalReport(**report["signals"]), AlertReport(**report["alerts"]))
+    outcome = AlertsOutcome(*read_alert_report(settings, business))
     plans = load.read_plans(settings.home, business, registry)
     return str(publish_outbox(settings, business, registry, plans, outcome).outbox)
 
@@ -175,10 +164,11 @@ def latest_business_date(inbox: str | None = None, home: str | None = None) -> s
     own raising will apply the returned workbooks)."""
     import duckdb
 
+    from pipeline.partitions.config import load_partitions
     from pipeline.warehouse.ledger import connect_read_only
 
     settings = settings_for(inbox, home)
-    if is_partitioned(inbox, home):
+    if load_partitions(settings):
         log.info("分区部署：核实结果由每日运行的各分区处理")
         return None
     connection = connect_read_only(settings.home)

@@ -121,7 +121,7 @@ def merge_from_worker(figures: dict[str, Figure]) -> None:
     if _recorder is None:
         return
     for name, figure in figures.items():
-        _recorder.add(f"{name}", figure.seconds, 0)
+        _recorder.add(name, figure.seconds, 0)
         worker = _recorder.figures[name]
         worker.worker_peak_bytes = max(worker.worker_peak_bytes, figure.peak_bytes)
         _recorder.worker_peak = max(_recorder.worker_peak, figure.peak_bytes)

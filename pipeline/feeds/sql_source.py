@@ -161,17 +161,6 @@ def read_window_chunks(
         engine.dispose()
 
 
-def read_window(spec: FeedSpec, url: str, window: Window) -> pd.DataFrame:
-    """The view's rows in the window in one frame (small windows, tests)."""
-    frames = list(read_window_chunks(spec, url, window))
-    names = [column.name for column in spec.columns]
-    return (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=names, dtype="object")
-    )
-
-
 class Digest:
     """A content digest of rows read, so that the same window read twice is ``unchanged``:
     chunk by chunk, column by column, each value as text, a missing one as NUL."""
@@ -192,17 +181,15 @@ class Digest:
 
 def digest_window(
     spec: FeedSpec, url: str, window: Window
-) -> tuple[str, int, list[pd.DataFrame] | None]:
-    """The window's digest and row count, reading it once; its frames too when it came in
-    one chunk (a larger window is read again, chunk by chunk, if it must be staged)."""
+) -> tuple[str, list[pd.DataFrame] | None]:
+    """The window's digest, reading it once; its frames too when it came in one chunk (a
+    larger window is read again, chunk by chunk, if it must be staged)."""
     digest = Digest([column.name for column in spec.columns])
     kept: list[pd.DataFrame] | None = []
-    rows = 0
     for frame in read_window_chunks(spec, url, window):
         digest.update(frame)
-        rows += len(frame)
         if kept is not None and not kept:
             kept.append(frame)
         else:
             kept = None
-    return digest.hexdigest(), rows, kept
+    return digest.hexdigest(), kept

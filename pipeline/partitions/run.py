@@ -22,6 +22,7 @@ import duckdb
 from pipeline.alerts.lifecycle import OTHER_TOWNSHIPS_ALERT, UNKNOWN_ALERT, AlertReport
 from pipeline.alerts.rules import load_rules
 from pipeline.daily import (
+    ALERT_FIGURES,
     AlertsOutcome,
     DayResult,
     publish_outbox,
@@ -123,15 +124,7 @@ def _merged_alerts(reports: list[dict[str, Any]]) -> AlertReport:
     merged = AlertReport()
     for report in reports:
         part = AlertReport(**report["alerts"])
-        for name in (
-            "verified",
-            "raised",
-            "updated",
-            "regraded",
-            "escalated",
-            "withdrawn",
-            "suppressed",
-        ):
+        for name in ALERT_FIGURES:
             setattr(merged, name, getattr(merged, name) + getattr(part, name))
         merged.warnings.extend(w for w in part.warnings if w not in merged.warnings)
         merged.feedback_rejected.extend(part.feedback_rejected)
