@@ -30,14 +30,14 @@ import pyarrow.parquet as pq
 
 from pipeline.feeds import inbox as inbox_protocol
 from pipeline.feeds import sql_source
-from pipeline.feeds.readers import RawTable, ReadError, read_file, table_from_query
+from pipeline.feeds.readers import RawTable, ReadError, read_file_chunks, table_from_query
 from pipeline.feeds.registry import FeedSpec
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import Home
 from pipeline.settings import Settings
 from pipeline.timings import stage
 from pipeline.validation import expectations
-from pipeline.validation.contract import apply_contract, duplicate_reasons
+from pipeline.validation.contract import RepeatedKeys, apply_contract
 
 log = logging.getLogger(__name__)
 
@@ -175,26 +175,23 @@ def _ingest_file(
     cached = _cached(staged)
     if cached is not None:
         return _with_marker_check(cached, marker.rows)
-    started = time.perf_counter()
     try:
-        with stage("reading"):
-            table = read_file(spec, data)
+        _stage(spec, read_file_chunks(spec, data), result, staged, today=delivery.business_date)
     except ReadError as error:
-        result.status, result.reason = "rejected", f"无法读取：{error}"
+        result.status, result.reason, result.notes = "rejected", f"无法读取：{error}", []
+        result.rows_read = result.rows_loaded = result.rows_quarantined = result.rows_rejected = 0
         return result
-    result.timings["read_s"] = round(time.perf_counter() - started, 3)
-    if len(table) != marker.rows:
-        return _reject_row_count(result, len(table), marker.rows)
-    _stage(spec, table, result, staged, today=delivery.business_date)
-    return result
+    return _with_marker_check(result, marker.rows)
 
 
-def _with_marker_check(cached: DeliveryResult, marker_rows: int) -> DeliveryResult:
-    # The digest matched, so the file is the one staged; its row count is known.
-    cached.marker_rows = marker_rows
-    if cached.status == "staged" and cached.rows_read != marker_rows:
-        return _reject_row_count(cached, cached.rows_read, marker_rows)
-    return cached
+def _with_marker_check(staged: DeliveryResult, marker_rows: int) -> DeliveryResult:
+    """The delivery as staged, unless its data rows are not as many as its marker says
+    (which comes first: a file cut short may fail other checks too)."""
+    staged.marker_rows = marker_rows
+    rows = staged.rows_read if staged.status == "staged" else staged.rows_rejected
+    if staged.status in ("staged", "rejected") and rows != marker_rows:
+        return _reject_row_count(staged, rows, marker_rows)
+    return staged
 
 
 def _reject_row_count(result: DeliveryResult, rows: int, marker_rows: int) -> DeliveryResult:
@@ -219,18 +216,52 @@ def _cached(staged: Path) -> DeliveryResult | None:
 
 def _stage(
     spec: FeedSpec,
-    table: RawTable | Iterable[RawTable],
+    tables: Iterable[RawTable],
     result: DeliveryResult,
     staged: Path,
     *,
     today: date,
 ) -> None:
     """Validate the rows read and write the staged delivery whole or not at all; a large
-    delivery comes as chunks (of whole keys), validated and written one after another."""
-    with stage("validation"):
-        _validate_and_stage(
-            spec, [table] if isinstance(table, RawTable) else table, result, staged, today=today
+    delivery comes as chunks, read, validated and written one after another."""
+    # A folder of its own: two runs staging the same delivery never meet half-way.
+    temporary = staged.with_name(f".{staged.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary.mkdir(parents=True)
+    try:
+        _validate_and_stage(spec, _timed_reads(tables, result), result, temporary, today=today)
+        if result.status == "staged":
+            result.staged = str(staged)
+        (temporary / "result.json").write_text(
+            json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
         )
+        shutil.rmtree(staged, ignore_errors=True)
+        temporary.rename(staged)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    log.info(
+        "%s %s: %s, read %d, loaded %d, quarantined %d",
+        spec.feed,
+        result.file,
+        result.status,
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_quarantined,
+    )
+
+
+def _timed_reads(tables: Iterable[RawTable], result: DeliveryResult) -> Iterator[RawTable]:
+    """The chunks as read, their reading timed apart from their validation."""
+    chunks = iter(tables)
+    read_s = 0.0
+    while True:
+        started = time.perf_counter()
+        with stage("reading"):
+            table = next(chunks, None)
+        read_s += time.perf_counter() - started
+        result.timings["read_s"] = round(read_s, 3)
+        if table is None:
+            return
+        yield table
 
 
 def _arrow_schemas(spec: FeedSpec) -> tuple[pa.Schema, pa.Schema]:
@@ -254,92 +285,107 @@ def _validate_and_stage(
     spec: FeedSpec,
     tables: Iterable[RawTable],
     result: DeliveryResult,
-    staged: Path,
+    folder: Path,
     *,
     today: date,
 ) -> None:
+    """Row by row checks chunk by chunk; the whole-delivery checks (row count, share of
+    missing or repeated values) once, on the columns they read, kept from every chunk."""
     validate_s = stage_s = 0.0
-    # A folder of its own: two runs staging the same delivery never meet half-way.
-    temporary = staged.with_name(f".{staged.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    temporary.mkdir(parents=True)
     rows_schema, quarantine_schema = _arrow_schemas(spec)
     result.status, result.notes = "staged", []
     rows_read = rows_quarantined = 0
+    repeated_keys = RepeatedKeys(spec, numbered=spec.is_file_feed)
+    delivery_columns = expectations.delivery_columns(spec.suite_path)
+    kept_for_delivery: list[pd.DataFrame] = []
     with (
-        pq.ParquetWriter(temporary / "rows.parquet", rows_schema) as rows_file,
-        pq.ParquetWriter(temporary / "quarantine.parquet", quarantine_schema) as quarantine_file,
+        pq.ParquetWriter(folder / "rows.parquet", rows_schema) as rows_file,
+        pq.ParquetWriter(folder / "quarantine.parquet", quarantine_schema) as quarantine_file,
     ):
         for table in tables:
             rows_read += len(table)
-            if result.status == "rejected":
-                continue  # the rest is only counted: the delivery is rejected whole
+            with stage("validation"):
+                started = time.perf_counter()
+                contract = apply_contract(spec, table.values, today=today)
+                kept_for_delivery.append(_compact(contract.frame, delivery_columns))
+                outcome = expectations.validate_rows(spec.suite_path, contract.frame)
+                reasons = _join(contract.reasons, outcome.row_reasons)
+                repeats = repeated_keys.reasons(contract.frame[reasons == ""])
+                reasons.loc[repeats[repeats != ""].index] = repeats[repeats != ""]
+                validate_s += time.perf_counter() - started
+                result.encoding = table.encoding_read
+                for note in table.notes:
+                    if note not in result.notes:
+                        result.notes.append(note)
+                started = time.perf_counter()
+                rows_quarantined += _write_chunk(
+                    spec, table, contract.frame, reasons, result.file, rows_file, quarantine_file
+                )
+                stage_s += time.perf_counter() - started
+        with stage("validation"):
             started = time.perf_counter()
-            contract = apply_contract(spec, table.values, today=today)
-            outcome = expectations.validate(spec.suite_path, contract.frame)
-            reasons = _join(contract.reasons, outcome.row_reasons)
-            clean = reasons == ""
-            duplicates = duplicate_reasons(
-                spec, contract.frame[clean], table.row_labels, numbered=spec.is_file_feed
-            )
-            reasons.loc[duplicates[duplicates != ""].index] = duplicates[duplicates != ""]
+            delivery = pd.concat(kept_for_delivery) if kept_for_delivery else pd.DataFrame()
+            kept_for_delivery.clear()
+            outcome = expectations.validate_delivery(spec.suite_path, delivery)
             validate_s += time.perf_counter() - started
-            result.encoding = table.encoding_read
-            for note in [*table.notes, *outcome.flags]:
-                if note not in result.notes:
-                    result.notes.append(note)
-            if outcome.rejected:
-                result.status, result.reason = "rejected", outcome.rejected
-                continue
-            started = time.perf_counter()
-            kept = reasons[reasons == ""].index
-            rows = _typed_for_parquet(
-                spec, contract.frame.loc[kept, [column.field for column in spec.columns]].copy()
-            )
-            rows.insert(0, "source_row", _source_rows(spec, kept))
-            rows.insert(0, "source_file", result.file)
-            rows_file.write_table(
-                pa.Table.from_pandas(rows, schema=rows_schema, preserve_index=False)
-            )
-            bad_index = reasons[reasons != ""].index
-            rows_quarantined += len(bad_index)
-            quarantine = pd.DataFrame(
-                {
-                    "feed": spec.feed,
-                    "file": result.file,
-                    "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
-                    "reason": reasons.loc[bad_index].to_numpy(),
-                    "raw": table.raw_json(bad_index),
-                },
-                columns=list(QUARANTINE_COLUMNS),
-            )
-            quarantine_file.write_table(
-                pa.Table.from_pandas(quarantine, schema=quarantine_schema, preserve_index=False)
-            )
-            stage_s += time.perf_counter() - started
+    result.notes += [flag for flag in outcome.flags if flag not in result.notes]
+    if outcome.rejected:
+        result.status, result.reason = "rejected", outcome.rejected
     if result.status == "rejected":
         result.rows_rejected = rows_read
         for name in ("rows.parquet", "quarantine.parquet"):
-            (temporary / name).unlink()
+            (folder / name).unlink()
     else:
         result.rows_read, result.rows_quarantined = rows_read, rows_quarantined
         result.rows_loaded = rows_read - rows_quarantined
-        result.staged = str(staged)
     result.timings["validate_s"] = round(validate_s, 3)
     result.timings["stage_s"] = round(stage_s, 3)
-    (temporary / "result.json").write_text(
-        json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
+
+
+def _compact(frame: pd.DataFrame, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    """The typed columns the whole-delivery checks read, text held as Arrow strings (a
+    third of Python's objects) until the last chunk is in."""
+    kept = frame[list(columns)] if columns is not None else frame
+    text = [
+        name
+        for name in kept.columns
+        if kept[name].dtype == object
+        and pd.api.types.infer_dtype(kept[name], skipna=True) in ("string", "empty")
+    ]
+    return kept.astype(dict.fromkeys(text, "str"), copy=True)
+
+
+def _write_chunk(
+    spec: FeedSpec,
+    table: RawTable,
+    typed: pd.DataFrame,
+    reasons: pd.Series,
+    file: str,
+    rows_file: pq.ParquetWriter,
+    quarantine_file: pq.ParquetWriter,
+) -> int:
+    """A chunk's loadable rows and its quarantine into the staged Parquet files; returns
+    the number of rows quarantined."""
+    kept = reasons[reasons == ""].index
+    rows = _typed_for_parquet(spec, typed.loc[kept, [column.field for column in spec.columns]])
+    rows.insert(0, "source_row", _source_rows(spec, kept))
+    rows.insert(0, "source_file", file)
+    rows_file.write_table(pa.Table.from_pandas(rows, schema=rows_file.schema, preserve_index=False))
+    bad_index = reasons[reasons != ""].index
+    quarantine = pd.DataFrame(
+        {
+            "feed": spec.feed,
+            "file": file,
+            "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
+            "reason": reasons.loc[bad_index].to_numpy(),
+            "raw": table.raw_json(bad_index),
+        },
+        columns=list(QUARANTINE_COLUMNS),
     )
-    shutil.rmtree(staged, ignore_errors=True)
-    temporary.rename(staged)
-    log.info(
-        "%s %s: %s, read %d, loaded %d, quarantined %d",
-        spec.feed,
-        result.file,
-        result.status,
-        result.rows_read,
-        result.rows_loaded,
-        result.rows_quarantined,
+    quarantine_file.write_table(
+        pa.Table.from_pandas(quarantine, schema=quarantine_file.schema, preserve_index=False)
     )
+    return len(bad_index)
 
 
 def _query_table(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -93,7 +94,7 @@ def decode(data: bytes, declared: str) -> tuple[str, str]:
     raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码")
 
 
-def encoding_note(declared: str, actual: str, text: str) -> str | None:
+def encoding_note(declared: str, actual: str, text: str | bytes) -> str | None:
     """A note for the manifest when the file was not in its declared encoding."""
     if declared in UTF8_FAMILY and actual in UTF8_FAMILY:
         return None
@@ -158,43 +159,105 @@ def _is_footer(cells: Sequence[object], patterns: Sequence[re.Pattern[str]]) -> 
     return any(pattern.search(text) for pattern in patterns)
 
 
-def _table_from_frame(spec: FeedSpec, header: Sequence[object], body: pd.DataFrame) -> RawTable:
-    """Data rows of ``body`` (cells as arrived, columns by position under ``header``)."""
-    positions, unknown = _map_headers(spec, header)
-    patterns = [re.compile(pattern) for pattern in spec.footer_patterns]
-    body = body.loc[~_blank_rows(body)]
-    # Summary and signature lines close the sheet; only trailing ones are not data.
-    end = len(body)
-    while end and _is_footer(body.iloc[end - 1].tolist(), patterns):
-        end -= 1
-    body = body.iloc[:end]
-    original_headers = _unique(
-        [str(cell).strip() if cell is not None else f"列{i + 1}" for i, cell in enumerate(header)]
-    )
-    index = pd.RangeIndex(1, len(body) + 1, name="row")
-    original = pd.DataFrame(body.to_numpy(dtype=object), columns=original_headers, index=index)
-    values = pd.DataFrame(index=index)
-    for position, field_name in positions.items():
-        values[field_name] = original.iloc[:, position]
-    for column in spec.columns:
-        if column.field not in values:
-            values[column.field] = pd.Series(pd.NA, index=index, dtype="object")
-    values = values[[column.field for column in spec.columns]]
-    notes = [f"表头中有合同外的列，已忽略：{'、'.join(unknown)}"] if unknown else []
-    labels = pd.Series(index.astype(str), index=index)
-    return RawTable(values=values, original=original, row_labels=labels, notes=notes)
+# Rows per table handed to validation: a large delivery is read, validated and staged a
+# chunk at a time, so memory follows the chunk rather than the file.
+CHUNK_ROWS = 250_000
 
 
-def _table_from_rows(spec: FeedSpec, header: Sequence[object], rows: list[list[Any]]) -> RawTable:
-    width = len(header)
-    body = pd.DataFrame(
-        [list(row[:width]) + [None] * (width - len(row)) for row in rows],
-        columns=range(width),
-        dtype="object",
+class _Tables:
+    """Data rows as tables of at most about ``CHUNK_ROWS`` rows, numbered on from 1 across
+    the chunks, from bodies of cells as arrived (columns by position under ``header``)."""
+
+    def __init__(self, spec: FeedSpec, header: Sequence[object]) -> None:
+        self.spec = spec
+        self.positions, unknown = _map_headers(spec, header)
+        self.patterns = [re.compile(pattern) for pattern in spec.footer_patterns]
+        self.original_headers = _unique(
+            [
+                str(cell).strip() if cell is not None else f"列{i + 1}"
+                for i, cell in enumerate(header)
+            ]
+        )
+        self.notes = [f"表头中有合同外的列，已忽略：{'、'.join(unknown)}"] if unknown else []
+
+    def tables(self, bodies: Iterator[pd.DataFrame], *, skip: int = 0) -> Iterator[RawTable]:
+        """One table per body; ``skip`` data rows already handed over are not again."""
+        next_row, made = 1, False
+        carried: pd.DataFrame | None = None
+        bodies = iter(bodies)
+        body = next(bodies, None)
+        while body is not None:
+            following = next(bodies, None)
+            body = body.loc[~_blank_rows(body)]
+            if carried is not None:
+                body = pd.concat([carried, body])
+            # Summary and signature lines close the sheet; only trailing ones are not data,
+            # so those at a chunk's end wait for the next chunk to say which they are.
+            end = len(body)
+            while end and _is_footer(body.iloc[end - 1].tolist(), self.patterns):
+                end -= 1
+            carried = body.iloc[end:] if following is not None else None
+            body = body.iloc[:end]
+            if skip:
+                dropped = min(skip, len(body))
+                body, skip, next_row = body.iloc[dropped:], skip - dropped, next_row + dropped
+            if len(body) or (following is None and not made):
+                yield self._table(body, next_row)
+                next_row, made = next_row + len(body), True
+            body = following
+        if not made:
+            yield self._table(pd.DataFrame(columns=range(len(self.original_headers))), next_row)
+
+    def _table(self, body: pd.DataFrame, first_row: int) -> RawTable:
+        index = pd.RangeIndex(first_row, first_row + len(body), name="row")
+        original = pd.DataFrame(
+            body.to_numpy(dtype=object), columns=self.original_headers, index=index
+        )
+        values = pd.DataFrame(index=index)
+        for position, field_name in self.positions.items():
+            values[field_name] = original.iloc[:, position]
+        for column in self.spec.columns:
+            if column.field not in values:
+                values[column.field] = pd.Series(pd.NA, index=index, dtype="object")
+        values = values[[column.field for column in self.spec.columns]]
+        labels = pd.Series(index.astype(str), index=index)
+        return RawTable(values=values, original=original, row_labels=labels, notes=self.notes)
+
+
+def _body(rows: list[list[Any]], width: int) -> pd.DataFrame:
+    """Cells by position, rows cut or padded to ``width``."""
+    columns = list(zip(*(row[:width] + [None] * (width - len(row)) for row in rows), strict=True))
+    if not columns:
+        return pd.DataFrame(columns=range(width), dtype="object")
+    return pd.DataFrame(
+        {position: pd.Series(cells, dtype="object") for position, cells in enumerate(columns)}
     )
-    if body.empty:
-        body = pd.DataFrame(columns=range(width), dtype="object")
-    return _table_from_frame(spec, header, body)
+
+
+def _batched_bodies(rows: Iterable[list[Any]], width: int, size: int) -> Iterator[pd.DataFrame]:
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield _body(batch, width)
+            batch = []
+    if batch:
+        yield _body(batch, width)
+
+
+def whole(tables: Iterable[RawTable]) -> RawTable:
+    """The chunks of one delivery as one table."""
+    parts = list(tables)
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    return RawTable(
+        values=pd.concat([part.values for part in parts]),
+        original=pd.concat([part.original for part in parts]),
+        row_labels=pd.concat([part.row_labels for part in parts]),
+        encoding_read=first.encoding_read,
+        notes=first.notes,
+    )
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -207,40 +270,87 @@ def _unique(headers: list[str]) -> list[str]:
     return result
 
 
-def read_csv(spec: FeedSpec, data: bytes | Path) -> RawTable:
-    """A CSV delivery in its declared encoding, or in the one it really has."""
+def _encoding_of(data: bytes, declared: str) -> str:
+    """The encoding the bytes decode in (as ``decode`` judges), without keeping the text."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8"] + ([declared] if declared not in UTF8_FAMILY else [])
+        candidates += [encoding for encoding in CHINESE_FAMILY if encoding not in candidates]
+    block = 16 * 1024 * 1024
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            for start in range(0, len(data), block):
+                decoder.decode(data[start : start + block])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            if encoding == "utf-8-sig":
+                raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码") from None
+            continue
+        return encoding
+    raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码")
+
+
+def read_csv_chunks(
+    spec: FeedSpec, data: bytes | Path, chunk_rows: int | None = None
+) -> Iterator[RawTable]:
+    """A CSV delivery in its declared encoding, or in the one it really has, a chunk of
+    rows at a time."""
     assert spec.encoding is not None
-    text, actual = decode(data.read_bytes() if isinstance(data, Path) else data, spec.encoding)
-    if not text.strip():
-        # Nothing changed that day: no header, no rows.
-        table = _table_from_rows(spec, [column.name for column in spec.columns], [])
+    data = data.read_bytes() if isinstance(data, Path) else data
+    actual = _encoding_of(data, spec.encoding)
+    note = encoding_note(spec.encoding, actual, data)
+    for table in _csv_tables(spec, data, actual, chunk_rows or CHUNK_ROWS):
         table.encoding_read = actual
-        return table
+        if note and note not in table.notes:
+            table.notes = [note, *table.notes]
+        yield table
+
+
+def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterator[RawTable]:
+    content = data[len(codecs.BOM_UTF8) :] if encoding == "utf-8-sig" else data
+    if not content.strip():
+        # Nothing changed that day: no header, no rows.
+        yield from _Tables(spec, [column.name for column in spec.columns]).tables(iter([]))
+        return
     try:
         cells = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             header=None,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=True,
             engine="c",
+            chunksize=size,
         )
     except pd.errors.EmptyDataError as error:
         raise ReadError("文件为空，没有表头") from error
+    handed = 0
+    try:
+        first = next(cells)
+        header = [cell if isinstance(cell, str) else "" for cell in first.iloc[0].tolist()]
+
+        def bodies() -> Iterator[pd.DataFrame]:
+            for chunk in itertools.chain([first.iloc[1:]], cells):
+                yield chunk.astype("object").set_axis(range(chunk.shape[1]), axis=1)
+
+        for table in _Tables(spec, header).tables(bodies()):
+            handed += len(table)
+            yield table
     except pd.errors.ParserError:
-        # Some rows are longer than the header: fine when the extra cells are empty.
-        header, rows = _rows_with_trailing_blanks(text)
-        table = _table_from_rows(spec, header, rows)
-    else:
-        header = [cell if isinstance(cell, str) else "" for cell in cells.iloc[0].tolist()]
-        body = cells.iloc[1:].reset_index(drop=True).set_axis(range(cells.shape[1]), axis=1)
-        table = _table_from_frame(spec, header, body.astype("object"))
-    table.encoding_read = actual
-    note = encoding_note(spec.encoding, actual, text)
-    if note:
-        table.notes.insert(0, note)
-    return table
+        # Some rows are longer than the header: fine when the extra cells are empty. Read
+        # again by the csv module, on from the rows already handed over.
+        header, rows = _rows_with_trailing_blanks(data.decode(encoding))
+        rest = _batched_bodies(rows, len(header), size)
+        yield from _Tables(spec, header).tables(rest, skip=handed)
+
+
+def read_csv(spec: FeedSpec, data: bytes | Path) -> RawTable:
+    """A CSV delivery, whole (``read_csv_chunks`` reads it a chunk at a time)."""
+    return whole(read_csv_chunks(spec, data))
 
 
 def _rows_with_trailing_blanks(text: str) -> tuple[list[str], list[list[Any]]]:
@@ -254,8 +364,11 @@ def _rows_with_trailing_blanks(text: str) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
-    """The registry's sheet of an XLSX delivery; other sheets (说明) are ignored."""
+def read_xlsx_chunks(
+    spec: FeedSpec, data: bytes | Path, chunk_rows: int | None = None
+) -> Iterator[RawTable]:
+    """The registry's sheet of an XLSX delivery, a chunk of rows at a time; other sheets
+    (说明) are ignored."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -270,34 +383,58 @@ def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
     sheet_name = names.get(header_key(spec.sheet))
     if sheet_name is None:
         raise ReadError(f"找不到工作表“{spec.sheet}”（现有：{'、'.join(workbook.sheet_names)}）")
-    cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    rows = [[None if cell == "" else cell for cell in row] for row in cells]
-    while rows and _is_blank(rows[0]):
-        rows.pop(0)
-    if not rows:
+    sheet = workbook.get_sheet_by_name(sheet_name)
+    # Rows come from the sheet's first used cell: pad the empty columns before it, so
+    # positions (and unnamed headers' 列N) are those of the sheet.
+    left = [None] * (sheet.start[1] if sheet.start else 0)
+    numbered = enumerate(
+        (left + [None if cell == "" else cell for cell in row] for row in sheet.iter_rows()),
+        (sheet.start[0] if sheet.start else 0) + 1,
+    )
+    header: list[Any] | None = None
+    for _, row in numbered:
+        if not _is_blank(row):
+            header = row
+            break
+    if header is None:
         raise ReadError(f"工作表“{spec.sheet}”为空，没有表头")
-    header = rows[0]
     while header and header[-1] is None:
         header = header[:-1]
-    for number, row in enumerate(rows[1:], 2):
-        if not _is_blank(row[len(header) :]):
-            raise ReadError(f"第{number}行在表头以外的列中有值")
-    return _table_from_rows(spec, header, rows[1:])
+    width = len(header)
+
+    def within_header(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[list[Any]]:
+        for number, row in rows:
+            if len(row) > width and not _is_blank(row[width:]):
+                raise ReadError(f"第{number}行在表头以外的列中有值")
+            yield row
+
+    bodies = _batched_bodies(within_header(numbered), width, chunk_rows or CHUNK_ROWS)
+    yield from _Tables(spec, header).tables(bodies)
+
+
+def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
+    """An XLSX delivery, whole (``read_xlsx_chunks`` reads it a chunk at a time)."""
+    return whole(read_xlsx_chunks(spec, data))
+
+
+def read_file_chunks(spec: FeedSpec, data: bytes) -> Iterator[RawTable]:
+    """A delivery's bytes (the very bytes whose digest was checked) as tables of rows."""
+    if spec.format == "csv":
+        return read_csv_chunks(spec, data)
+    if spec.format == "xlsx":
+        return read_xlsx_chunks(spec, data)
+    raise ValueError(f"{spec.feed} is not a file feed")
 
 
 def read_file(spec: FeedSpec, data: bytes) -> RawTable:
-    """A delivery's bytes (the very bytes whose digest was checked) as a table."""
-    if spec.format == "csv":
-        return read_csv(spec, data)
-    if spec.format == "xlsx":
-        return read_xlsx(spec, data)
-    raise ValueError(f"{spec.feed} is not a file feed")
+    """A delivery's bytes as one table."""
+    return whole(read_file_chunks(spec, data))
 
 
 def table_from_query(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:
     """Rows read from a database view, labelled by their key (the view has no row numbers)."""
     body = frame.astype("object").set_axis(range(frame.shape[1]), axis=1).reset_index(drop=True)
-    table = _table_from_frame(spec, list(frame.columns), body)
+    table = next(_Tables(spec, list(frame.columns)).tables(iter([body])))
     key_field = spec.key[0]
     labels = table.values[key_field].map(lambda value: "" if value is None else str(value).strip())
     table.row_labels = labels

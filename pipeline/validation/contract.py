@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from pipeline.feeds.registry import Column, FeedSpec
@@ -76,33 +77,76 @@ def apply_contract(spec: FeedSpec, raw: pd.DataFrame, *, today: date) -> Contrac
     return ContractResult(frame=frame, reasons=reasons)
 
 
-def duplicate_reasons(
-    spec: FeedSpec, frame: pd.DataFrame, row_labels: pd.Series, *, numbered: bool = True
-) -> pd.Series:
-    """Rows whose key repeats an earlier row of the same delivery: the first copy loads.
+class RepeatedKeys:
+    """Rows whose key repeats an earlier row of the same delivery, over all its chunks:
+    the first copy loads.
 
-    ``numbered`` deliveries (files) name the row repeated; a database view has no
-    row numbers, only the key itself.
+    Keys already seen are kept as two 64-bit hashes each with the row that had them
+    first (24 bytes a key, not the key's strings). ``numbered`` deliveries (files) name
+    the row repeated, by its number; a database view has no row numbers, only the key.
     """
-    keys = list(spec.key)
-    complete = frame[keys].notna().all(axis=1)
-    candidates = frame.loc[complete, keys]
-    repeated = candidates.duplicated(keep="first")
-    reasons = pd.Series("", index=frame.index, dtype="object")
-    if not repeated.any():
-        return reasons
-    first_of = (
-        candidates.reset_index()
-        .groupby(keys, sort=False, dropna=False)[frame.index.name or "index"]
-        .transform("first")
-    )
-    first_of.index = candidates.index
-    key_names = "、".join(spec.by_field[field].name for field in keys)
-    for index in repeated[repeated].index:
-        if numbered:
-            reasons.at[index] = (
-                f"与本批第{row_labels.at[first_of.at[index]]}行重复（{key_names}相同）"
+
+    _SEEDS = ("fpwarn-keys-0001", "fpwarn-keys-0002")
+
+    def __init__(self, spec: FeedSpec, *, numbered: bool = True) -> None:
+        self.keys = list(spec.key)
+        self.key_names = "、".join(spec.by_field[field].name for field in self.keys)
+        self.numbered = numbered
+        self._first = np.empty(0, dtype=np.uint64)
+        self._second = np.empty(0, dtype=np.uint64)
+        self._rows = np.empty(0, dtype=np.int64)
+
+    def reasons(self, frame: pd.DataFrame) -> pd.Series:
+        """Reasons for the rows of ``frame`` (the next rows of the delivery, in order)
+        that repeat a key: "" for the others."""
+        reasons = pd.Series("", index=frame.index, dtype="object")
+        candidates = frame.loc[frame[self.keys].notna().all(axis=1), self.keys]
+        if candidates.empty:
+            return reasons
+        first, second = (
+            pd.util.hash_pandas_object(candidates, index=False, hash_key=seed).to_numpy()
+            for seed in self._SEEDS
+        )
+        rows = candidates.index.to_numpy(dtype=np.int64)
+        earlier = self._earlier(first, second)
+        hashed = pd.DataFrame({"first": first, "second": second})
+        within = hashed.duplicated(keep="first").to_numpy()
+        first_in_chunk = pd.Series(rows).groupby([first, second], sort=False).transform("first")
+        # The row each repeat copies: an earlier chunk's if the key was there, else this one's.
+        copied = np.where(earlier >= 0, earlier, first_in_chunk.to_numpy())
+        repeated = (earlier >= 0) | within
+        new = ~repeated
+        self._remember(first[new], second[new], rows[new])
+        for row, source in zip(rows[repeated], copied[repeated], strict=True):
+            reasons.at[row] = (
+                f"与本批第{source}行重复（{self.key_names}相同）"
+                if self.numbered
+                else f"本次读取中{self.key_names}重复，仅保留第一条"
             )
-        else:
-            reasons.at[index] = f"本次读取中{key_names}重复，仅保留第一条"
-    return reasons
+        return reasons
+
+    def _earlier(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """For each key, the row of an earlier chunk that had it, or -1."""
+        found = np.full(len(first), -1, dtype=np.int64)
+        if not len(self._first):
+            return found
+        at = np.searchsorted(self._first, first)
+        inside = at < len(self._first)
+        same = np.zeros(len(first), dtype=bool)
+        same[inside] = self._first[at[inside]] == first[inside]
+        for position in np.flatnonzero(same):
+            # Usually one entry per first hash; the loop also covers the (rare) others.
+            index = at[position]
+            while index < len(self._first) and self._first[index] == first[position]:
+                if self._second[index] == second[position]:
+                    found[position] = self._rows[index]
+                    break
+                index += 1
+        return found
+
+    def _remember(self, first: np.ndarray, second: np.ndarray, rows: np.ndarray) -> None:
+        merged_first = np.concatenate([self._first, first])
+        order = np.argsort(merged_first, kind="stable")
+        self._first = merged_first[order]
+        self._second = np.concatenate([self._second, second])[order]
+        self._rows = np.concatenate([self._rows, rows])[order]

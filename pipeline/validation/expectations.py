@@ -59,26 +59,85 @@ def load_suite_document(path: Path) -> dict[str, Any]:
     return document
 
 
+# The kwargs by which an expectation names the columns it reads.
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KWARGS = ("column_list", "column_set")
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Part of a suite: its row-level expectations (judged chunk by chunk) or the others
+    (judged once on the whole delivery), and the columns they read (None: all)."""
+
+    suite: Any
+    columns: tuple[str, ...] | None
+
+
+def _is_row_level(expectation: dict[str, Any]) -> bool:
+    return bool((expectation.get("meta") or {}).get("quarantine_reason"))
+
+
 @cache
-def _suite(path: Path, mtime: float) -> Any:
+def _parts(path: Path, mtime: float) -> dict[str, _Part]:
     import great_expectations as gx
 
-    return gx.ExpectationSuite(**load_suite_document(path))
+    document = load_suite_document(path)
+    parts = {}
+    for name, wanted in (("rows", True), ("delivery", False)):
+        chosen = [item for item in document["expectations"] if _is_row_level(item) == wanted]
+        columns: list[str] | None = []
+        for item in chosen:
+            kwargs = item.get("kwargs") or {}
+            if "row_condition" in kwargs or columns is None:
+                columns = None  # a condition may read any column
+                continue
+            columns += [kwargs[key] for key in _COLUMN_KWARGS if key in kwargs]
+            for key in _COLUMN_LIST_KWARGS:
+                columns += list(kwargs.get(key) or [])
+        suite = gx.ExpectationSuite(
+            **{**document, "name": f"{document['name']}:{name}", "expectations": chosen}
+        )
+        parts[name] = _Part(suite, None if columns is None else tuple(dict.fromkeys(columns)))
+    return parts
+
+
+def delivery_columns(suite_path: Path) -> tuple[str, ...] | None:
+    """The columns the whole-delivery expectations read (None: all of them)."""
+    return _parts(suite_path, suite_path.stat().st_mtime)["delivery"].columns
 
 
 def validate(suite_path: Path, frame: pd.DataFrame) -> SuiteOutcome:
-    """Run a feed's suite on its typed frame (any index) and say what follows."""
-    positional = frame.reset_index(drop=True)
+    """Run a feed's whole suite on its typed frame (any index) and say what follows."""
+    outcome = validate_rows(suite_path, frame)
+    delivery = validate_delivery(suite_path, frame)
+    outcome.rejected, outcome.flags = delivery.rejected, delivery.flags
+    return outcome
+
+
+def validate_rows(suite_path: Path, frame: pd.DataFrame) -> SuiteOutcome:
+    """The row-level expectations on some rows of a delivery: each failing row's reasons."""
+    return _validate(_parts(suite_path, suite_path.stat().st_mtime)["rows"], frame)
+
+
+def validate_delivery(suite_path: Path, frame: pd.DataFrame) -> SuiteOutcome:
+    """The other expectations on every row of a delivery (at least ``delivery_columns``):
+    whether it is rejected, and its flags."""
+    return _validate(_parts(suite_path, suite_path.stat().st_mtime)["delivery"], frame)
+
+
+def _validate(part: _Part, frame: pd.DataFrame) -> SuiteOutcome:
+    outcome = SuiteOutcome(row_reasons=pd.Series("", index=frame.index, dtype="object"))
+    if frame.empty or not part.suite.expectations:
+        return outcome
+    # GX hashes every column it is given (twice): it gets only those it reads.
+    columns = list(frame.columns) if part.columns is None else list(part.columns)
+    positional = frame[columns or list(frame.columns[:1])].reset_index(drop=True)
     # GX handles numpy dtypes best; nullable integers become floats for the checks.
     for name in positional.columns:
         if str(positional[name].dtype) == "Int64":
             positional[name] = positional[name].astype("float64")
-    outcome = SuiteOutcome(row_reasons=pd.Series("", index=frame.index, dtype="object"))
-    if positional.empty:
-        return outcome
-    suite = _suite(suite_path, suite_path.stat().st_mtime)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": positional})
-    results = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+    results = batch.validate(part.suite, result_format={"result_format": "COMPLETE"})
     per_row: dict[int, list[str]] = {}
     for result in results.results:
         if result.success:
