@@ -421,6 +421,13 @@ def _join(first: pd.Series, second: pd.Series) -> pd.Series:
     return both.str.strip("；")
 
 
+def _staged_for(settings: Settings, spec: FeedSpec, business_date: date) -> bool:
+    """Whether a reading of ``business_date`` is staged under the feed's contract."""
+    folder = settings.home.staging / spec.feed
+    pattern = f"{business_date:%Y%m%d}_*_{contract_version(spec)}/result.json"
+    return folder.is_dir() and any(folder.glob(pattern))
+
+
 def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
     assert spec.sql is not None
     plan = FeedPlan(spec.feed, business_date.isoformat(), [])
@@ -435,45 +442,57 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
 
     last = last_delivery_before(settings.home, spec.feed, business_date)
     window = sql_source.window_for(spec, business_date, last)
-    started = time.perf_counter()
-    with stage("reading"):
-        sha256, frames = sql_source.digest_window(spec, str(url), window)
     result = DeliveryResult(
         feed=spec.feed,
         file=f"{spec.sql.view} {window.describe()}",
         date=business_date.isoformat(),
         status="",
-        sha256=sha256,
     )
-    result.timings["read_s"] = round(time.perf_counter() - started, 3)
-    staged = staged_dir(settings, spec, business_date, result.sha256)
-    cached = _cached(staged)
-    if cached is not None:
-        plan.deliveries.append(cached)
-        return plan
-    # New rows: validated and staged chunk by chunk (read again when there were several).
-    chunks = frames if frames is not None else sql_source.read_window_chunks(spec, str(url), window)
-    second = sql_source.Digest([column.name for column in spec.columns])
+    known: str | None = None
+    chunks: Iterable[pd.DataFrame]
+    if _staged_for(settings, spec, business_date):
+        # This date was read before: its digest first, and nothing more if it is unchanged.
+        started = time.perf_counter()
+        with stage("reading"):
+            known, frames = sql_source.digest_window(spec, str(url), window)
+        result.timings["digest_s"] = round(time.perf_counter() - started, 3)
+        cached = _cached(staged_dir(settings, spec, business_date, known))
+        if cached is not None:
+            plan.deliveries.append(cached)
+            return plan
+        # New rows: read again chunk by chunk when there were several.
+        chunks = (
+            frames if frames is not None else sql_source.read_window_chunks(spec, str(url), window)
+        )
+    else:
+        # A first reading of this date (each morning's): read once, staged as it comes.
+        chunks = sql_source.read_window_chunks(spec, str(url), window)
+    digest = sql_source.Digest([column.name for column in spec.columns])
 
     def tables() -> Iterator[RawTable]:
         for frame in chunks:
-            second.update(frame)
+            digest.update(frame)
             yield _query_table(spec, frame)
 
-    _stage(spec, tables(), result, staged, today=business_date)
-    if second.hexdigest() != sha256:
-        # The view changed between the two reads: what was staged is the second read.
-        log.warning(
-            "%s: the view changed while it was read; staged as read the second time", spec.feed
-        )
-        result.sha256 = second.hexdigest()
-        moved = staged_dir(settings, spec, business_date, result.sha256)
-        shutil.rmtree(moved, ignore_errors=True)
-        staged.rename(moved)
+    # Staged under a name of its own until its digest is known.
+    reading = staged_dir(settings, spec, business_date, uuid.uuid4().hex)
+    try:
+        _stage(spec, tables(), result, reading, today=business_date)
+        result.sha256 = digest.hexdigest()
+        if known is not None and result.sha256 != known:
+            log.warning(
+                "%s: the view changed while it was read; staged as read the second time",
+                spec.feed,
+            )
+        staged = staged_dir(settings, spec, business_date, result.sha256)
         if result.staged is not None:
-            result.staged = str(moved)
-        (moved / "result.json").write_text(
+            result.staged = str(staged)
+        (reading / "result.json").write_text(
             json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
         )
+        shutil.rmtree(staged, ignore_errors=True)
+        reading.rename(staged)
+    finally:
+        shutil.rmtree(reading, ignore_errors=True)
     plan.deliveries.append(result)
     return plan

@@ -235,6 +235,15 @@ def test_a_window_larger_than_a_chunk_stages_what_one_chunk_would(tmp_path, monk
     assert whole[0]["rows_read"] == 40
     assert whole[0]["rows_quarantined"] == 1
     assert chunked[:3] == whole[:3]
-    # Several chunks are read twice (once to see whether anything changed, once to stage);
-    # a window of one chunk is read once.
-    assert (whole[3], chunked[3]) == (1, 2)
+    # A morning's first reading reads the window once, staging it as it comes.
+    assert (whole[3], chunked[3]) == (1, 1)
+    # The same date again: read once to see that nothing changed, nothing staged again.
+    again = run(tmp_path / "chunked", url, D)
+    assert again.manifest["feeds"]["med_claims"]["deliveries"][0]["status"] == "unchanged"
+    assert len(read) == 2
+    # The view changed meanwhile (now one claim, one chunk): read once to see it, and
+    # staged from that same reading.
+    FrontEnd(url).post(settlement("S100", 1, D, "80.00"))
+    changed = run(tmp_path / "chunked", url, D)
+    assert changed.manifest["feeds"]["med_claims"]["deliveries"][0]["status"] == "loaded"
+    assert len(read) == 3
