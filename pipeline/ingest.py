@@ -179,6 +179,7 @@ def _ingest_file(
         _stage(spec, read_file_chunks(spec, data), result, staged, today=delivery.business_date)
     except ReadError as error:
         result.status, result.reason, result.notes = "rejected", f"无法读取：{error}", []
+        result.encoding = None
         result.rows_read = result.rows_loaded = result.rows_quarantined = result.rows_rejected = 0
         return result
     return _with_marker_check(result, marker.rows)

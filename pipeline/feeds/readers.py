@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.feeds.registry import FeedSpec
@@ -211,7 +212,11 @@ class _Tables:
     def _table(self, body: pd.DataFrame, first_row: int) -> RawTable:
         index = pd.RangeIndex(first_row, first_row + len(body), name="row")
         original = pd.DataFrame(
-            body.to_numpy(dtype=object), columns=self.original_headers, index=index
+            {
+                name: body.iloc[:, position].to_numpy(dtype=object)
+                for position, name in enumerate(self.original_headers)
+            },
+            index=index,
         )
         values = pd.DataFrame(index=index)
         for position, field_name in self.positions.items():
@@ -384,32 +389,50 @@ def read_xlsx_chunks(
     if sheet_name is None:
         raise ReadError(f"找不到工作表“{spec.sheet}”（现有：{'、'.join(workbook.sheet_names)}）")
     sheet = workbook.get_sheet_by_name(sheet_name)
-    # Rows come from the sheet's first used cell: pad the empty columns before it, so
-    # positions (and unnamed headers' 列N) are those of the sheet.
-    left = [None] * (sheet.start[1] if sheet.start else 0)
-    numbered = enumerate(
-        (left + [None if cell == "" else cell for cell in row] for row in sheet.iter_rows()),
-        (sheet.start[0] if sheet.start else 0) + 1,
-    )
+    # Rows come from the sheet's first used cell: the empty columns before it are padded,
+    # so that positions (and unnamed headers' 列N) are those of the sheet.
+    number, left = sheet.start or (0, 0)
+    rows = sheet.iter_rows()
     header: list[Any] | None = None
-    for _, row in numbered:
-        if not _is_blank(row):
-            header = row
+    for row in rows:
+        number += 1
+        cells = [None] * left + [None if cell == "" else cell for cell in row]
+        if not _is_blank(cells):
+            header = cells
             break
     if header is None:
         raise ReadError(f"工作表“{spec.sheet}”为空，没有表头")
     while header and header[-1] is None:
         header = header[:-1]
-    width = len(header)
 
-    def within_header(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[list[Any]]:
-        for number, row in rows:
-            if len(row) > width and not _is_blank(row[width:]):
-                raise ReadError(f"第{number}行在表头以外的列中有值")
-            yield row
+    def bodies() -> Iterator[pd.DataFrame]:
+        nonlocal number
+        while batch := list(itertools.islice(rows, chunk_rows or CHUNK_ROWS)):
+            yield _sheet_body(batch, left, len(header), number + 1)
+            number += len(batch)
 
-    bodies = _batched_bodies(within_header(numbered), width, chunk_rows or CHUNK_ROWS)
-    yield from _Tables(spec, header).tables(bodies)
+    yield from _Tables(spec, header).tables(bodies())
+
+
+def _sheet_body(rows: list[list[Any]], left: int, width: int, first: int) -> pd.DataFrame:
+    """Sheet rows (numbered from ``first``) as cells by position under a header of
+    ``width`` cells, an empty cell as None; a value beyond the header is an error."""
+    columns = list(itertools.zip_longest(*rows, fillvalue=""))
+    body = {}
+    for position in range(width):
+        at = position - left
+        if 0 <= at < len(columns):
+            cells = np.array(columns[at], dtype=object)
+            cells[cells == ""] = None
+        else:
+            cells = np.full(len(rows), None, dtype=object)
+        body[position] = cells
+    for at in range(max(width - left, 0), len(columns)):
+        cells = np.array(columns[at], dtype=object)
+        for offset in np.flatnonzero(cells != ""):
+            if not _is_blank([cells[offset]]):
+                raise ReadError(f"第{first + offset}行在表头以外的列中有值")
+    return pd.DataFrame(body, index=pd.RangeIndex(len(rows)))
 
 
 def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
