@@ -449,8 +449,9 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         date=business_date.isoformat(),
         status="",
     )
+    digest = sql_source.Digest([column.name for column in spec.columns])
+    chunks: Iterable[pd.DataFrame] | None = None
     known: str | None = None
-    chunks: Iterable[pd.DataFrame]
     if _staged_for(settings, spec, business_date):
         # This date was read before: its digest first, and nothing more if it is unchanged.
         started = time.perf_counter()
@@ -461,18 +462,16 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         if cached is not None:
             plan.deliveries.append(cached)
             return plan
-        # New rows: read again chunk by chunk when there were several.
-        chunks = (
-            frames if frames is not None else sql_source.read_window_chunks(spec, str(url), window)
-        )
-    else:
-        # A first reading of this date (each morning's): read once, staged as it comes.
-        chunks = sql_source.read_window_chunks(spec, str(url), window)
-    digest = sql_source.Digest([column.name for column in spec.columns])
+        if frames is not None:
+            # New rows, in one chunk: staged from that reading (else read again).
+            chunks, digest = frames, sql_source.Digest.known(known)
+    if chunks is None:
+        # A first reading of this date (each morning's) is read once, staged as it comes.
+        chunks = sql_source.read_window_chunks(spec, str(url), window, digest=digest)
 
     def tables() -> Iterator[RawTable]:
+        assert chunks is not None
         for frame in chunks:
-            digest.update(frame)
             yield _query_table(spec, frame)
 
     # Staged under a name of its own until its digest is known.

@@ -109,11 +109,15 @@ def _window_query(spec: FeedSpec) -> Any:
 
 
 def read_window_chunks(
-    spec: FeedSpec, url: str, window: Window, chunk_rows: int | None = None
+    spec: FeedSpec,
+    url: str,
+    window: Window,
+    chunk_rows: int | None = None,
+    digest: Digest | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The view's rows in the window, columns as the view names them, values as they come,
     in frames of about ``chunk_rows`` rows in key order; the rows of one key are never
-    split between two frames (a duplicate key is judged within one frame)."""
+    split between two frames. Each frame's rows go into ``digest`` first, if given."""
     chunk_rows = chunk_rows or CHUNK_ROWS
     names = [column.name for column in spec.columns]
     key_positions = [names.index(spec.by_field[field].name) for field in spec.key]
@@ -143,6 +147,8 @@ def read_window_chunks(
                 rows = carry + list(batch)
                 if len(batch) < chunk_rows:  # the last of the window: nothing to hold back
                     if rows:
+                        if digest is not None:
+                            digest.update(rows)
                         yield pd.DataFrame(rows, columns=names, dtype="object")
                     break
                 last, cut = key(rows[-1]), len(rows)
@@ -151,6 +157,8 @@ def read_window_chunks(
                 if cut == 0:
                     carry = rows  # one key so far: read on
                     continue
+                if digest is not None:
+                    digest.update(rows[:cut])
                 yield pd.DataFrame(rows[:cut], columns=names, dtype="object")
                 carry = rows[cut:]
     except sa.exc.OperationalError as error:
@@ -163,20 +171,26 @@ def read_window_chunks(
 
 class Digest:
     """A content digest of rows read, so that the same window read twice is ``unchanged``:
-    chunk by chunk, column by column, each value as text, a missing one as NUL."""
+    chunk by chunk, each chunk's rows as the driver gave them, by their ``repr`` (one call
+    in C: the value and its type, None apart from 'None')."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self._hash = hashlib.sha256("\x1e".join(names).encode("utf-8"))
+        self._known: str | None = None
 
-    def update(self, frame: pd.DataFrame) -> None:
-        for column in frame.columns:
-            values = frame[column].tolist()
-            text = "\x1f".join("\x00" if value is None else str(value) for value in values)
-            self._hash.update(b"\x1e" + text.encode("utf-8"))
+    @classmethod
+    def known(cls, hexdigest: str) -> Digest:
+        """The digest of rows already read (and kept)."""
+        digest = cls([])
+        digest._known = hexdigest
+        return digest
+
+    def update(self, rows: Sequence[Sequence[Any]]) -> None:
+        self._hash.update(repr(rows).encode("utf-8", "backslashreplace"))
         self._hash.update(b"\x1d")
 
     def hexdigest(self) -> str:
-        return self._hash.hexdigest()
+        return self._known or self._hash.hexdigest()
 
 
 def digest_window(
@@ -186,8 +200,7 @@ def digest_window(
     larger window is read again, chunk by chunk, if it must be staged)."""
     digest = Digest([column.name for column in spec.columns])
     kept: list[pd.DataFrame] | None = []
-    for frame in read_window_chunks(spec, url, window):
-        digest.update(frame)
+    for frame in read_window_chunks(spec, url, window, digest=digest):
         if kept is not None and not kept:
             kept.append(frame)
         else:

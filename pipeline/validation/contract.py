@@ -61,7 +61,7 @@ def apply_contract(spec: FeedSpec, raw: pd.DataFrame, *, today: date) -> Contrac
             missing = typed.isna() & ~failed
             failures.append(pd.Series(f"必填项缺失：{column.name}", index=missing[missing].index))
         if column.type == "id_number":
-            digit = pd.to_numeric(typed.str[16], errors="coerce")
+            digit = pd.to_numeric(typed.astype("str").str[16], errors="coerce")
             frame[f"{column.field}__sex"] = digit.map(
                 {**dict.fromkeys(range(1, 10, 2), "男"), **dict.fromkeys(range(0, 10, 2), "女")}
             )

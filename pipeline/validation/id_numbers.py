@@ -15,6 +15,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
@@ -91,23 +92,28 @@ def parse_series(values: pd.Series, *, today: date | None = None) -> tuple[pd.Se
     if not present.any():
         return numbers, reasons
     text = values[present]
-    is_text = text.map(lambda value: isinstance(value, str))
-    fast = text[is_text].str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool)
+    if pd.api.types.infer_dtype(text, skipna=True) == "string":
+        strings = text.astype("str")
+    else:
+        strings = text[text.map(lambda value: isinstance(value, str))].astype("str")
+    fast = strings.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool)
     fast_index = fast[fast].index
     if len(fast_index):
-        strings = text.loc[fast_index].astype(str)
-        digits = np.frombuffer("".join(strings.str[:17]).encode("ascii"), dtype=np.uint8)
-        digits = (digits - ord("0")).reshape(-1, 17).astype(np.int64)
-        expected = np.array(list(CHECK_CHARACTERS))[(digits @ np.array(WEIGHTS)) % 11]
-        births = pd.to_datetime(strings.str[6:14], format="%Y%m%d", errors="coerce")
-        limit = pd.Timestamp(today or date.today())
-        good_birth = births.notna() & (births >= pd.Timestamp(EARLIEST_BIRTH)) & (births <= limit)
-        good_check = pd.Series(expected == strings.str[17].to_numpy(), index=fast_index)
+        clean_numbers = strings[fast]
+        characters = _characters(clean_numbers)
+        digits = (characters[:, :17] - ord("0")).astype(np.int64)
+        expected = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)[
+            (digits @ np.array(WEIGHTS)) % 11
+        ]
+        births = _births(digits)
+        limit = np.datetime64(today or date.today(), "D")
+        good_birth = ~np.isnat(births) & (births >= np.datetime64(EARLIEST_BIRTH, "D"))
+        good_birth &= births <= limit
+        good_check = expected == characters[:, 17]
         ok = good_birth & good_check
-        numbers.loc[ok[ok].index] = strings[ok]
-        reasons.loc[fast_index[~good_birth.to_numpy()]] = ID_BIRTH_DATE
-        bad_check = fast_index[(good_birth & ~good_check).to_numpy()]
-        reasons.loc[bad_check] = ID_CHECK_DIGIT
+        numbers.loc[fast_index[ok]] = clean_numbers[ok].astype("object")
+        reasons.loc[fast_index[~good_birth]] = ID_BIRTH_DATE
+        reasons.loc[fast_index[good_birth & ~good_check]] = ID_CHECK_DIGIT
     slow_index = text.index.difference(fast_index)
     for index in slow_index:
         result = parse(text.at[index], today=today)
@@ -116,6 +122,35 @@ def parse_series(values: pd.Series, *, today: date | None = None) -> tuple[pd.Se
         else:
             reasons.at[index] = result
     return numbers, reasons
+
+
+def _characters(numbers: pd.Series) -> np.ndarray:
+    """18-character ASCII strings as a matrix of their bytes, one row each, straight from
+    the Arrow buffers (no Python string is made)."""
+    array = pa.array(numbers)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_string())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
+    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(-1, 18)
+
+
+def _births(digits: np.ndarray) -> np.ndarray:
+    """The birth dates in the 7th to 14th digits, NaT where no such day exists."""
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10:12] @ np.array([10, 1])
+    day = digits[:, 12:14] @ np.array([10, 1])
+    valid_month = (month >= 1) & (month <= 12)
+    first = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+    first = first + np.where(valid_month, month - 1, 0).astype("timedelta64[M]")
+    days_in_month = ((first + np.timedelta64(1, "M")).astype("datetime64[D]")) - first.astype(
+        "datetime64[D]"
+    )
+    valid = valid_month & (day >= 1) & (day <= days_in_month.astype(np.int64))
+    births = first.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    return np.where(valid, births, np.datetime64("NaT"))
 
 
 def make(area_code: str, birth: date, sequence: int, sex: str) -> str:
