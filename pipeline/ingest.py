@@ -377,7 +377,7 @@ def _write_chunk(
         {
             "feed": spec.feed,
             "file": file,
-            "row": table.row_labels.loc[bad_index].astype(str).to_numpy(),
+            "row": table.labels(bad_index),
             "reason": reasons.loc[bad_index].to_numpy(),
             "raw": table.raw_json(bad_index),
         },

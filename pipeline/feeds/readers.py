@@ -40,13 +40,21 @@ class RawTable:
     values: pd.DataFrame
     # The row as it arrived, headers as the sender wrote them: kept for the quarantine.
     original: pd.DataFrame
-    # How each quarantined row is named in quarantine.csv: data row number, or a key.
-    row_labels: pd.Series
     encoding_read: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The field naming a row in quarantine.csv when there are no row numbers (a view's key).
+    label_field: str | None = None
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def labels(self, index: pd.Index) -> list[str]:
+        """How the rows at ``index`` are named in quarantine.csv: the data row number, or
+        the key for a database view."""
+        if self.label_field is None:
+            return [str(row) for row in index]
+        keys = self.values.loc[index, self.label_field]
+        return ["" if value is None else str(value).strip() for value in keys]
 
     def raw_json(self, index: pd.Index) -> list[str]:
         """The rows at ``index`` as JSON objects keyed by the sender's headers."""
@@ -211,12 +219,15 @@ class _Tables:
 
     def _table(self, body: pd.DataFrame, first_row: int) -> RawTable:
         index = pd.RangeIndex(first_row, first_row + len(body), name="row")
+        # Cells as objects (pandas would otherwise look at every cell to infer Arrow text).
         original = pd.DataFrame(
             {
                 name: body.iloc[:, position].to_numpy(dtype=object)
                 for position, name in enumerate(self.original_headers)
             },
             index=index,
+            dtype=object,
+            copy=False,
         )
         values = pd.DataFrame(index=index)
         for position, field_name in self.positions.items():
@@ -225,8 +236,7 @@ class _Tables:
             if column.field not in values:
                 values[column.field] = pd.Series(pd.NA, index=index, dtype="object")
         values = values[[column.field for column in self.spec.columns]]
-        labels = pd.Series(index.astype(str), index=index)
-        return RawTable(values=values, original=original, row_labels=labels, notes=self.notes)
+        return RawTable(values=values, original=original, notes=self.notes)
 
 
 def _body(rows: list[list[Any]], width: int) -> pd.DataFrame:
@@ -235,7 +245,9 @@ def _body(rows: list[list[Any]], width: int) -> pd.DataFrame:
     if not columns:
         return pd.DataFrame(columns=range(width), dtype="object")
     return pd.DataFrame(
-        {position: pd.Series(cells, dtype="object") for position, cells in enumerate(columns)}
+        {position: np.array(cells, dtype=object) for position, cells in enumerate(columns)},
+        dtype=object,
+        copy=False,
     )
 
 
@@ -259,9 +271,9 @@ def whole(tables: Iterable[RawTable]) -> RawTable:
     return RawTable(
         values=pd.concat([part.values for part in parts]),
         original=pd.concat([part.original for part in parts]),
-        row_labels=pd.concat([part.row_labels for part in parts]),
         encoding_read=first.encoding_read,
         notes=first.notes,
+        label_field=first.label_field,
     )
 
 
@@ -432,7 +444,7 @@ def _sheet_body(rows: list[list[Any]], left: int, width: int, first: int) -> pd.
         for offset in np.flatnonzero(cells != ""):
             if not _is_blank([cells[offset]]):
                 raise ReadError(f"第{first + offset}行在表头以外的列中有值")
-    return pd.DataFrame(body, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(body, index=pd.RangeIndex(len(rows)), dtype=object, copy=False)
 
 
 def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
@@ -458,7 +470,5 @@ def table_from_query(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:
     """Rows read from a database view, labelled by their key (the view has no row numbers)."""
     body = frame.astype("object").set_axis(range(frame.shape[1]), axis=1).reset_index(drop=True)
     table = next(_Tables(spec, list(frame.columns)).tables(iter([body])))
-    key_field = spec.key[0]
-    labels = table.values[key_field].map(lambda value: "" if value is None else str(value).strip())
-    table.row_labels = labels
+    table.label_field = spec.key[0]
     return table

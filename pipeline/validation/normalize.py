@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.validation import id_numbers
 
@@ -135,7 +137,9 @@ def normalize_code(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]
     ascii_text = _ascii_text(values)
     if ascii_text is not None:
         # Keys such as settlement serials are all distinct: no per-value work for them.
-        cleaned = ascii_text.str.replace(r"\s+", "", regex=True).str.upper()
+        # Arrow's own regex (RE2, whose \s lacks \v: the class is spelled out).
+        spaceless = pc.replace_substring_regex(pa.array(ascii_text), r"[ \t\n\r\f\v]+", "")
+        cleaned = pd.Series(pc.utf8_upper(spaceless), index=values.index, dtype="str")
         cleaned = cleaned.where(cleaned != "").astype("object")
         return cleaned.where(cleaned.notna(), pd.NA), pd.Series(
             pd.NA, index=values.index, dtype="object"
@@ -249,7 +253,22 @@ def _amount(value: object) -> float | None:
 
 def normalize_amount(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
     """Amounts in yuan: thousands separators, a trailing ``元``, Decimal from databases."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("floating", "integer"):
+        # Numbers from a database or numeric cells: those already in fen and in range
+        # (nearly all) are taken as they are; the rest are judged one by one.
+        numbers = values.astype("float64")
+        plain = (np.round(numbers, 2) == numbers) & (numbers.abs() < MAX_AMOUNT)
+        typed = pd.Series(np.nan, index=values.index, dtype="float64")
+        reasons = pd.Series(pd.NA, index=values.index, dtype="object")
+        typed[plain] = numbers[plain]
+        rest = ~plain & numbers.notna()
+        if rest.any():
+            typed[rest], reasons[rest] = _judge_amounts(values[rest], label)
+        return typed, reasons
+    return _judge_amounts(values, label)
 
+
+def _judge_amounts(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]:
     def judge(value: object) -> Verdict:
         amount = _amount(value)
         if amount is None and as_text(value) is not None:

@@ -44,7 +44,7 @@ def cells(table: readers.RawTable) -> tuple[object, ...]:
         rows(table.values),
         list(table.original.columns),
         rows(table.original),
-        table.row_labels.tolist(),
+        table.labels(table.values.index),
         table.notes,
         table.encoding_read,
     )

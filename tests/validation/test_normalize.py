@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.validation import normalize
 
@@ -147,3 +149,41 @@ def test_integers():
     )
     assert list(values[:2]) == [3, 4]
     assert list(reasons[2:]) == ["家庭人口数应为整数：3.5", "家庭人口数不是整数：三"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.integers(min_value=-(10**12), max_value=10**12).map(lambda cents: cents / 100),
+            st.integers(min_value=-(10**9), max_value=10**9),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_column_of_numbers_reads_as_each_number_alone(numbers):
+    """Amounts that came as numbers take the column-wise path: it must agree, value for
+    value and reason for reason, with judging each number alone."""
+    column = pd.Series(numbers, dtype="object")
+    typed, reasons = normalize.normalize_amount(column, "金额")
+    for position, value in enumerate(numbers):
+        alone_typed, alone_reason = normalize.normalize_amount(
+            pd.Series([value, "x"], dtype="object"), "金额"
+        )
+        assert same(typed.iloc[position], alone_typed.iloc[0])
+        assert same(reasons.iloc[position], alone_reason.iloc[0])
+
+
+def same(first: object, second: object) -> bool:
+    return bool(pd.isna(first) and pd.isna(second)) or first == second
+
+
+def test_codes_from_arrow_text_lose_every_ascii_space():
+    typed, reasons = normalize.normalize_code(
+        pd.Series(["ab c\t1\x0b", " ", None, "x\r\ny"], dtype="object"), "编码"
+    )
+    assert typed.tolist()[:1] + typed.tolist()[3:] == ["ABC1", "XY"]
+    assert typed.isna().tolist() == [False, True, True, False]
+    assert reasons.isna().all()
