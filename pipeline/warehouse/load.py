@@ -163,14 +163,12 @@ def _load_delivery(
     else:
         # Rows read again replace their earlier copy; a row quarantined before and
         # now readable (or quarantined now) leaves only its newest verdict.
-        reread = [
-            *pd.read_parquet(rows_path, columns=[spec.key[0]])[spec.key[0]].astype(str),
-            *pd.read_parquet(quarantine_path, columns=["row"])["row"].astype(str),
-        ]
-        connection.execute(statements.delete_keys_sql(spec), {"keys": reread})
+        files = {"rows_path": rows_path, "quarantine_path": quarantine_path}
+        connection.execute(statements.delete_keys_sql(spec), files)
+        reread = statements.REREAD_KEYS_SQL.format(key=statements.quote(spec.key[0]))
         connection.execute(
-            "delete from meta.quarantine where feed = $feed and row in (select unnest($keys::varchar[]))",
-            {"feed": spec.feed, "keys": reread},
+            f"delete from meta.quarantine where feed = $feed and row in ({reread})",
+            {"feed": spec.feed, **files},
         )
     connection.execute(
         statements.insert_delivery_sql(spec),

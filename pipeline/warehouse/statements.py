@@ -93,8 +93,15 @@ def delete_keys_sql(spec: FeedSpec) -> str:
     earlier copy of the same key."""
     return (
         f"delete from {staging_table(spec)}\n"
-        f"where cast({quote(spec.key[0])} as varchar) in (select unnest($keys::varchar[]))"
+        f"where cast({quote(spec.key[0])} as varchar) in ({REREAD_KEYS_SQL.format(key=quote(spec.key[0]))})"
     )
+
+
+# The keys of a view's rows read again: those staged and those quarantined (by key).
+REREAD_KEYS_SQL = (
+    "select cast({key} as varchar) from read_parquet($rows_path) "
+    "union all select row from read_parquet($quarantine_path)"
+)
 
 
 def insert_delivery_sql(spec: FeedSpec) -> str:
