@@ -45,7 +45,7 @@ from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
 from pipeline.partitions.config import load_partitions
 from pipeline.regional.warnings import regional_warnings, update_regional
 from pipeline.report.figures import daily_figures
-from pipeline.report.page import write_report
+from pipeline.report.page import write_report_beside
 from pipeline.review.feed_health import feed_health
 from pipeline.review.publish import publish_review_tables, review_url, safe_url
 from pipeline.settings import Settings, SettingsError
@@ -175,10 +175,9 @@ def _publish_alert_files(
     business_date: date,
     outbox: Path,
     report: AlertReport,
-    township_files: dict[str, str] | None,
-) -> dict[str, str]:
-    """alerts.csv, overdue.csv, the feedback rejections, the district's files, and the
-    township files (unless the partitions wrote them: ``township_files``)."""
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """alerts.csv, overdue.csv, the feedback rejections and the district's files; and the
+    day's comparison findings, for the townships' comparison workbooks."""
     rejected = pd.DataFrame(
         report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
     ).astype({"row": "Int64"})
@@ -198,11 +197,21 @@ def _publish_alert_files(
     }
     findings = comparison_findings(connection, business_date)
     outputs["comparisons.csv"] = write_comparisons_csv(findings, outbox / "comparisons.csv")
-    if township_files is None:
-        outputs.update(publish_township_files(connection, business_date, outbox, findings=findings))
-    else:
-        outputs.update(township_files)
-    return dict(sorted(outputs.items(), key=lambda item: ("/" in item[0], item[0])))
+    return outputs, findings
+
+
+def _in_outbox_order(outputs: dict[str, str]) -> dict[str, str]:
+    """The manifest's list of files: the quarantine first, then the district's files by
+    name, then those in folders, then the report."""
+    first: dict[str, str] = {name: outputs[name] for name in ("quarantine.csv",) if name in outputs}
+    last: dict[str, str] = {
+        name: outputs[name] for name in ("report.html", "report.pdf") if name in outputs
+    }
+    middle = sorted(
+        (item for item in outputs.items() if item[0] not in first and item[0] not in last),
+        key=lambda item: ("/" in item[0], item[0]),
+    )
+    return {**first, **dict(middle), **last}
 
 
 ALERT_FIGURES = (
@@ -271,14 +280,15 @@ def publish_outbox(
             )
         }
     connection = opener()
+    report: Callable[[], dict[str, str]] | None = None
     try:
         with stage("dispatch"):
+            findings = None
             if alerts is not None:
-                outputs.update(
-                    _publish_alert_files(
-                        connection, business_date, outbox, alerts.alerts, township_files
-                    )
+                district_files, findings = _publish_alert_files(
+                    connection, business_date, outbox, alerts.alerts
                 )
+                outputs.update(district_files)
             manifest = build_manifest(business_date, registry, plans, connection)
             if alerts is not None:
                 _add_alert_summary(manifest, alerts)
@@ -291,9 +301,21 @@ def publish_outbox(
                 figures = daily_figures(
                     connection, load_rules(), business_date, health, manifest["warnings"]
                 )
-                outputs.update(write_report(figures, outbox))
+                # Drawn on another core while the township workbooks are written.
+                report = write_report_beside(figures, outbox)
+        with stage("dispatch"):
+            if alerts is not None:
+                if township_files is None:
+                    township_files = publish_township_files(
+                        connection, business_date, outbox, findings=findings
+                    )
+                outputs.update(township_files)
     finally:
         connection.close()
+        if report is not None:
+            with stage("report"):
+                outputs.update(report())
+    outputs = _in_outbox_order(outputs)
     manifest["outputs"] = outputs
     with stage("dispatch"):
         atomic_write_text(

@@ -4,7 +4,10 @@ and report.pdf (the same figures on A4 pages, for printing)."""
 from __future__ import annotations
 
 import io
+import multiprocessing
 import textwrap
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +108,26 @@ def report_pdf(figures: DailyFigures) -> bytes:
         ]
         _text_page(pdf, "规模性返贫风险预警与部门数据交付", [*regional, "", *feeds])
     return buffer.getvalue()
+
+
+def write_report_beside(figures: DailyFigures, outbox: Path) -> Callable[[], dict[str, str]]:
+    """Start ``write_report`` in a child process (drawing is CPU-bound, and the caller has
+    workbooks to write meanwhile); the call returned waits for it and gives its files."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this system: drawn here and now
+        outputs = write_report(figures, outbox)
+        return lambda: outputs
+    pool = ProcessPoolExecutor(1, mp_context=context)
+    future = pool.submit(write_report, figures, outbox)
+
+    def wait() -> dict[str, str]:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return wait
 
 
 def write_report(figures: DailyFigures, outbox: Path) -> dict[str, str]:
