@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ class RunFigures:
     rows_read: int = 0
     # The highest peak of one process reading feeds beside the main one (0: none).
     worker_peak_bytes: int = 0
+    # The highest memory of the daily job's processes together (first run and rerun).
+    tree_peak_bytes: int = 0
 
 
 def district_for(
@@ -111,22 +114,79 @@ def _measure(inbox: Path, home: Path, business_date: date) -> dict[str, Any]:
     }
 
 
-def _in_fresh_process(function: Any, *args: Any) -> Any:
-    """Run in a new interpreter, as the daily job runs each morning (imports included)."""
+def _in_fresh_process(function: Any, *args: Any, tree: TreeMemory | None = None) -> Any:
+    """Run in a new interpreter, as the daily job runs each morning (imports included);
+    ``tree`` watches the memory of that process and its children meanwhile."""
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     # A plain process, not a pool's daemon: the daily job starts feed workers of its own.
     process = context.Process(target=_send_result, args=(sending, function, args))
     process.start()
     sending.close()
+    if tree is not None and process.pid is not None:
+        tree.watch(process.pid)
     try:
         outcome, value = receiving.recv()
     except EOFError:
         outcome, value = "error", f"进程异常退出（退出码 {process.exitcode}）"
+    finally:
+        if tree is not None:
+            tree.stop()
     process.join()
     if outcome == "error":
         raise RuntimeError(f"基准运行失败：{value}")
     return value
+
+
+class TreeMemory:
+    """The highest memory of a process and all its children together (the daily job, its
+    feed workers, the report's drawing), sampled ten times a second: the sum of their
+    proportional set sizes, so pages a forked child shares with its parent count once."""
+
+    def __init__(self) -> None:
+        self.peak_bytes = 0
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, pid: int) -> None:
+        self._thread = threading.Thread(target=self._sample, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _sample(self, root: int) -> None:
+        while not self._stopping.wait(0.1):
+            self.peak_bytes = max(self.peak_bytes, sum(map(_pss_bytes, _tree(root))))
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue += parents.get(pid, [])
+    return found
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _send_result(sending: Any, function: Any, args: tuple[Any, ...]) -> None:
@@ -220,7 +280,8 @@ def run_benchmark(
     figures = []
     for index in range(runs):
         home = _fresh_home(workdir / f"district-{households}" / "home", url)
-        measured = _in_fresh_process(_measure, inbox, home, business_date)
+        tree = TreeMemory()
+        measured = _in_fresh_process(_measure, inbox, home, business_date, tree=tree)
         by_format = _in_fresh_process(floor, inbox, business_date, url)
         figures.append(
             RunFigures(
@@ -232,6 +293,7 @@ def run_benchmark(
                 floor_by_format=by_format,
                 rows_read=measured["rows_read"],
                 worker_peak_bytes=measured["worker_peak_bytes"],
+                tree_peak_bytes=tree.peak_bytes,
             )
         )
         say(
@@ -274,7 +336,8 @@ def report(households: int, figures: list[RunFigures]) -> str:
     rerun = median([run.rerun_seconds for run in figures])
     lines += [
         f"全流程（首次运行）    {total:.1f} 秒，峰值内存：主进程 {median([run.peak_bytes for run in figures]) / MB:.0f} MB"
-        + (f"，每个读取进程 {workers / MB:.0f} MB" if workers else ""),
+        + (f"，每个读取进程 {workers / MB:.0f} MB" if workers else "")
+        + f"；所有进程合计 {median([run.tree_peak_bytes for run in figures]) / MB:.0f} MB",
         f"读取下限              {floor_total:.1f} 秒（{formats}）",
         f"全流程 / 下限         {total / floor_total:.1f} 倍",
         f"同日重跑（未变化）    {rerun:.1f} 秒，为首次的 {100 * rerun / total:.0f}%",

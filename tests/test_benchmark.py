@@ -39,6 +39,10 @@ def test_the_benchmark_prints_each_stage_the_rerun_and_the_floor(tmp_path, capsy
     assert set(run["stages"]) == set(STAGES)
     assert all(stage["seconds"] > 0 for stage in run["stages"].values())
     assert run["peak_bytes"] > 0
+    # The daily job's processes were watched together (pandas and DuckDB alone take more
+    # than 100 MB).
+    assert run["tree_peak_bytes"] > 100 * 1024 * 1024
+    assert "所有进程合计" in printed
     assert all(run["floor_by_format"][name] > 0 for name in ("csv", "xlsx", "sql"))
     assert 0 < run["rerun_seconds"] < run["seconds"]
     assert run["rows_read"] > 1000
