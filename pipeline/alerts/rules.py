@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipeline.feeds.registry import SAFE_LOADER
 from pipeline.paths import CONFIG_DIR
 
 GRADES: tuple[str, ...] = ("yellow", "orange", "red")
@@ -195,7 +196,7 @@ class Rules(_Frozen):
 def load_rules(path: Path = CONFIG_DIR / "rules.yaml") -> Rules:
     """Parse and validate the rules; errors name the file and the field."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise RulesConfigError(f"{path}: not valid YAML: {error}") from error
     try:

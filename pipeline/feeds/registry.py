@@ -29,6 +29,9 @@ DEFAULT_FOOTER_PATTERNS = (
     r"^(制表|填表|填报|审核|复核|负责人|经办人|签字|签章|盖章|单位|日期|备注)",
 )
 
+# libyaml's safe loader when PyYAML has it: feeds and rules are read by every step.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class FeedConfigError(ValueError):
     """A feed file that cannot be used; the message names the file and the field."""
@@ -192,7 +195,7 @@ def _describe(error: ValidationError) -> str:
 def load_feed(path: Path) -> FeedSpec:
     """Parse and validate one feed file; errors name the file and the field."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise FeedConfigError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(document, dict):

@@ -111,19 +111,20 @@ def report_pdf(figures: DailyFigures) -> bytes:
 
 
 def write_report_beside(figures: DailyFigures, outbox: Path) -> Callable[[], dict[str, str]]:
-    """Start ``write_report`` in a child process (drawing is CPU-bound, and the caller has
-    workbooks to write meanwhile); the call returned waits for it and gives its files."""
+    """Start drawing report.html and report.pdf, each in a child process (drawing is
+    CPU-bound, and the caller has workbooks to write meanwhile); the call returned waits
+    for them and gives their digests. Each file appears whole or not at all."""
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this system: drawn here and now
         outputs = write_report(figures, outbox)
         return lambda: outputs
-    pool = ProcessPoolExecutor(1, mp_context=context)
-    future = pool.submit(write_report, figures, outbox)
+    pool = ProcessPoolExecutor(2, mp_context=context)
+    futures = {name: pool.submit(_write, name, figures, outbox) for name in REPORT_FILES}
 
     def wait() -> dict[str, str]:
         try:
-            return future.result()
+            return {name: future.result() for name, future in futures.items()}
         finally:
             pool.shutdown()
 
@@ -132,7 +133,12 @@ def write_report_beside(figures: DailyFigures, outbox: Path) -> Callable[[], dic
 
 def write_report(figures: DailyFigures, outbox: Path) -> dict[str, str]:
     """report.html and report.pdf in the outbox, each whole or not at all."""
-    return {
-        "report.html": atomic_write_bytes(outbox / "report.html", report_html(figures).encode()),
-        "report.pdf": atomic_write_bytes(outbox / "report.pdf", report_pdf(figures)),
-    }
+    return {name: _write(name, figures, outbox) for name in REPORT_FILES}
+
+
+def _write(name: str, figures: DailyFigures, outbox: Path) -> str:
+    content = report_html(figures).encode() if name == "report.html" else report_pdf(figures)
+    return atomic_write_bytes(outbox / name, content)
+
+
+REPORT_FILES = ("report.html", "report.pdf")
