@@ -402,18 +402,16 @@ def _source_rows(spec: FeedSpec, kept: pd.Index) -> pd.Series:
 
 
 def _typed_for_parquet(spec: FeedSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The contract's typed columns as Arrow takes them: dates as datetime64 (Arrow makes
+    them date32), text as Python strings (Arrow's string), numbers as numbers."""
     for column in spec.columns:
         values = rows[column.field]
         if column.type == "date":
-            rows[column.field] = (
-                pd.to_datetime(values).dt.date.astype("object").where(values.notna(), None)
-            )
+            rows[column.field] = pd.to_datetime(values)
         elif column.type in ("amount",):
             rows[column.field] = values.astype("float64")
         elif column.type == "integer":
             rows[column.field] = values.astype("Int64")
-        else:
-            rows[column.field] = values.astype("string")
     return rows.reset_index(drop=True)
 
 
