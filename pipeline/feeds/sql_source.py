@@ -7,6 +7,7 @@ SQLAlchemy's constructs and the window dates are bound parameters.
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -152,8 +153,9 @@ def _row_batches(
 
 class Digest:
     """A content digest of rows read, so that the same window read twice is ``unchanged``:
-    chunk by chunk, each chunk's rows as the driver gave them, by their ``repr`` (one call
-    in C: the value and its type, None apart from 'None')."""
+    chunk by chunk, each chunk's rows as the driver gave them, serialised in one call in C
+    (each value with its type): by ``marshal`` when they are plain Python values (strings,
+    numbers, None), else by their ``repr`` (a database's Decimal and date values)."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self._hash = hashlib.sha256("\x1e".join(names).encode("utf-8"))
@@ -166,8 +168,13 @@ class Digest:
         digest._known = hexdigest
         return digest
 
-    def update(self, rows: Sequence[Sequence[Any]]) -> None:
-        self._hash.update(repr(rows).encode("utf-8", "backslashreplace"))
+    def update(self, rows: list[Any]) -> None:
+        try:
+            # Version 2: without back-references, so equal rows always give equal bytes.
+            data = marshal.dumps(rows, 2)
+        except ValueError:
+            data = repr(rows).encode("utf-8", "backslashreplace")
+        self._hash.update(data)
         self._hash.update(b"\x1d")
 
     def hexdigest(self) -> str:
