@@ -347,7 +347,9 @@ def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterat
         raise ReadError("文件为空，没有表头") from error
     handed = 0
     try:
-        first = next(cells)
+        first = next(cells, None)
+        if first is None or first.empty:
+            raise ReadError("文件为空，没有表头")
         header = [cell if isinstance(cell, str) else "" for cell in first.iloc[0].tolist()]
 
         def bodies() -> Iterator[pd.DataFrame]:
@@ -357,6 +359,8 @@ def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterat
         for table in _Tables(spec, header).tables(bodies()):
             handed += len(table)
             yield table
+    except pd.errors.EmptyDataError as error:
+        raise ReadError("文件为空，没有表头") from error
     except pd.errors.ParserError:
         # Some rows are longer than the header: fine when the extra cells are empty. Read
         # again by the csv module, on from the rows already handed over.
