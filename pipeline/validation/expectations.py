@@ -90,6 +90,7 @@ class _Part:
     # values, equal codes; a missing value stays missing), a tenth of the memory that
     # millions of strings take it.
     coded: tuple[str, ...] = ()
+    row_level: bool = False
 
 
 def _columns_of(expectation: dict[str, Any]) -> list[str]:
@@ -125,13 +126,13 @@ def _parts(path: Path, mtime: float) -> dict[str, _Part]:
             **{**document, "name": f"{document['name']}:{name}", "expectations": chosen}
         )
         if columns is None:
-            parts[name] = _Part(suite, None)
+            parts[name] = _Part(suite, None, row_level=wanted)
             continue
         read = tuple(dict.fromkeys(columns))
         coded = (
             tuple(column for column in read if column not in compared) if name == "delivery" else ()
         )
-        parts[name] = _Part(suite, read, coded)
+        parts[name] = _Part(suite, read, coded, row_level=wanted)
     return parts
 
 
@@ -165,16 +166,21 @@ def _validate(part: _Part, frame: pd.DataFrame) -> SuiteOutcome:
         return outcome
     # GX hashes every column it is given (twice): it gets only those it reads.
     columns = list(frame.columns) if part.columns is None else list(part.columns)
-    positional = frame[columns or list(frame.columns[:1])].reset_index(drop=True)
-    for name in part.coded:
-        codes, _ = pd.factorize(positional[name], use_na_sentinel=True)
-        positional[name] = np.where(codes >= 0, codes, np.nan)
-    # GX handles numpy dtypes best; nullable integers become floats for the checks.
-    for name in positional.columns:
-        if str(positional[name].dtype) == "Int64":
-            positional[name] = positional[name].astype("float64")
+    given = {}
+    for name in columns or list(frame.columns[:1]):
+        values = frame[name].reset_index(drop=True)
+        if name in part.coded:
+            codes, _ = pd.factorize(values, use_na_sentinel=True)
+            values = pd.Series(np.where(codes >= 0, codes, np.nan))
+        elif str(values.dtype) == "Int64":
+            # GX handles numpy dtypes best; nullable integers become floats for the checks.
+            values = values.astype("float64")
+        given[name] = values
+    positional = pd.DataFrame(given)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": positional})
-    results = batch.validate(part.suite, result_format={"result_format": "COMPLETE"})
+    # The failing rows' positions only where rows are judged one by one.
+    detail = "COMPLETE" if part.row_level else "BASIC"
+    results = batch.validate(part.suite, result_format={"result_format": detail})
     per_row: dict[int, list[str]] = {}
     for result in results.results:
         if result.success:
