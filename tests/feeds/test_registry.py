@@ -204,3 +204,50 @@ columns:
     assert "残疾等级取值不在约定范围：五级" in (result.outbox / "quarantine.csv").read_text(
         encoding="utf-8-sig"
     )
+
+
+@pytest.mark.parametrize(("rows", "status"), [(2, "rejected"), (3, "staged")])
+def test_a_suite_that_only_counts_rows_judges_the_whole_delivery(
+    feeds_dir, tmp_path, settings, monkeypatch, rows, status
+):
+    """A whole-delivery check that reads no column (a row count) still sees every row,
+    whatever the chunk size."""
+    from pipeline.feeds import readers
+    from pipeline.ingest import FeedPlan, ingest_feed
+
+    suites = tmp_path / "expectations"
+    shutil.copytree(PROJECT_DIR / "expectations", suites)
+    monkeypatch.setattr(registry_module, "EXPECTATIONS_DIR", suites)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
+    (suites / "hrss_employment.json").write_text(
+        json.dumps(
+            {
+                "name": "hrss_employment",
+                "expectations": [
+                    {
+                        "type": "expect_table_row_count_to_be_between",
+                        "kwargs": {"min_value": 3},
+                        "meta": {"why": "test", "message": "行数少于3行"},
+                        "severity": "critical",
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    spec = load_registry(feeds_dir)["hrss_employment"]
+    write_delivery(
+        settings.inbox,
+        spec,
+        D1,
+        [[person_id(n), f"测试{n}", "失业登记", "", "", "2026-03-01"] for n in range(1, rows + 1)],
+    )
+
+    plan = FeedPlan.from_json(ingest_feed(spec, settings, D1).read_text(encoding="utf-8"))
+
+    (delivery,) = plan.deliveries
+    assert delivery.status == status
+    if status == "rejected":
+        assert delivery.reason == "批次校验未通过：行数少于3行"
+        assert delivery.rows_rejected == rows
