@@ -480,7 +480,8 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         result.sha256 = digest.hexdigest()
         if known is not None and result.sha256 != known:
             log.warning(
-                "%s: the view changed while it was read; staged as read the second time",
+                "%s: the view's rows came otherwise the second time (changed, or in another "
+                "order); staged as read the second time",
                 spec.feed,
             )
         staged = staged_dir(settings, spec, business_date, result.sha256)

@@ -327,7 +327,8 @@ def read_csv_chunks(
 
 def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterator[RawTable]:
     content = data[len(codecs.BOM_UTF8) :] if encoding == "utf-8-sig" else data
-    if not content.strip():
+    # Blank (a full-width space is blank too, once decoded: only a short file can be).
+    if not content.strip() or (len(content) < 4096 and not content.decode(encoding).strip()):
         # Nothing changed that day: no header, no rows.
         yield from _Tables(spec, [column.name for column in spec.columns]).tables(iter([]))
         return
@@ -405,9 +406,9 @@ def read_xlsx_chunks(
     if sheet_name is None:
         raise ReadError(f"找不到工作表“{spec.sheet}”（现有：{'、'.join(workbook.sheet_names)}）")
     sheet = workbook.get_sheet_by_name(sheet_name)
-    # Rows come from the sheet's first used cell: the empty columns before it are padded,
-    # so that positions (and unnamed headers' 列N) are those of the sheet.
-    number, left = sheet.start or (0, 0)
+    # Rows come from the sheet's first row but its first used column: the empty columns
+    # before it are padded, so that positions (and unnamed headers' 列N) are the sheet's.
+    number, left = 0, (sheet.start[1] if sheet.start else 0)
     rows = sheet.iter_rows()
     header: list[Any] | None = None
     for row in rows:

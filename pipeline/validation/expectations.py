@@ -72,7 +72,6 @@ _EQUALITY_ONLY = frozenset(
         "expect_column_values_to_be_null",
         "expect_column_values_to_be_unique",
         "expect_compound_columns_to_be_unique",
-        "expect_select_column_values_to_be_unique_within_record",
         "expect_column_proportion_of_unique_values_to_be_between",
         "expect_column_unique_value_count_to_be_between",
     }
@@ -116,8 +115,13 @@ def _parts(path: Path, mtime: float) -> dict[str, _Part]:
         columns: list[str] | None = []
         compared: set[str] = set()
         for item in chosen:
-            if "row_condition" in (item.get("kwargs") or {}) or columns is None:
-                columns = None  # a condition may read any column
+            kwargs = item.get("kwargs") or {}
+            if (
+                columns is None
+                or "row_condition" in kwargs
+                or item["type"].startswith("expect_table_column")
+            ):
+                columns = None  # a condition, or the table's columns, may read any column
                 continue
             columns += _columns_of(item)
             if item["type"] not in _EQUALITY_ONLY:

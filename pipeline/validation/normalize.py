@@ -137,8 +137,8 @@ def normalize_code(values: pd.Series, label: str) -> tuple[pd.Series, pd.Series]
     ascii_text = _ascii_text(values)
     if ascii_text is not None:
         # Keys such as settlement serials are all distinct: no per-value work for them.
-        # Arrow's own regex (RE2, whose \s lacks \v: the class is spelled out).
-        spaceless = pc.replace_substring_regex(pa.array(ascii_text), r"[ \t\n\r\f\v]+", "")
+        # Arrow's own regex (RE2): the ASCII characters Python's \s takes, spelled out.
+        spaceless = pc.replace_substring_regex(pa.array(ascii_text), r"[ \t\n\r\f\v\x1c-\x1f]+", "")
         cleaned = pd.Series(pc.utf8_upper(spaceless), index=values.index, dtype="str")
         cleaned = cleaned.where(cleaned != "").astype("object")
         return cleaned.where(cleaned.notna(), pd.NA), pd.Series(

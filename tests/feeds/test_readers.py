@@ -139,3 +139,26 @@ def test_trailing_empty_cells_are_tolerated_but_extra_values_are_not(tmp_path, r
     path.write_bytes(path.read_bytes().replace(b"2026-03-01,,,\r\n", b"2026-03-01,,x,\r\n"))
     with pytest.raises(ReadError, match="第2行的字段数多于表头"):
         read_csv(spec, path)
+
+
+def test_a_value_beyond_the_header_is_named_by_its_row_in_the_sheet(tmp_path, registry):
+    """Rows above the header count: the message names the row a clerk sees in Excel."""
+    import openpyxl
+
+    spec = registry["housing_safety"]
+    path = write_delivery(tmp_path, spec, D1, [])
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[spec.sheet]
+    sheet.insert_rows(1, 2)  # the header now on row 3
+    sheet.append([person_id(1), "户主甲", "梅村村一组", "C级", "2026-02-01", "未改造"])
+    sheet.append([person_id(2), "户主乙", "梅村村一组", "C级", "2026-02-01", "未改造", "x"])
+    workbook.save(path)
+    with pytest.raises(ReadError, match=r"^第5行在表头以外的列中有值$"):
+        read_xlsx(spec, path)
+
+
+def test_a_csv_of_nothing_but_a_full_width_space_is_an_empty_delivery(tmp_path, registry):
+    spec = registry["hrss_employment"]
+    path = tmp_path / "hrss.csv"
+    path.write_bytes("\u3000\r\n".encode("gbk"))
+    assert len(read_csv(spec, path)) == 0

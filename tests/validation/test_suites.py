@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -187,3 +188,44 @@ def test_a_flag_loads_the_delivery_and_tells_the_bureau(registry, deliver, setti
         in info["deliveries"][0]["notes"]
     )
     assert any("联系电话超过一半为空" in warning for warning in result.manifest["warnings"])
+
+
+def write_suite(path, *expectations_of_suite):
+    path.write_text(
+        json.dumps({"name": path.stem, "expectations": list(expectations_of_suite)}),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_whole_delivery_check_across_columns_sees_the_real_values(tmp_path):
+    """Codes stand for values only where a check compares a column with itself."""
+    suite = write_suite(
+        tmp_path / "across.json",
+        {
+            "type": "expect_select_column_values_to_be_unique_within_record",
+            "kwargs": {"column_list": ["first", "second"]},
+            "meta": {"why": "test", "message": "同一行两列相同"},
+            "severity": "critical",
+        },
+    )
+    distinct = pd.DataFrame({"first": ["x", "z"], "second": ["y", "w"]})
+    assert expectations.validate_delivery(suite, distinct).rejected is None
+    same = pd.DataFrame({"first": ["x", "z"], "second": ["x", "w"]})
+    assert expectations.validate_delivery(suite, same).rejected == "批次校验未通过：同一行两列相同"
+
+
+def test_a_check_of_the_tables_columns_sees_every_column(tmp_path):
+    suite = write_suite(
+        tmp_path / "columns.json",
+        {
+            "type": "expect_table_columns_to_match_set",
+            "kwargs": {"column_set": ["first", "second"], "exact_match": True},
+            "meta": {"why": "test", "message": "列不符"},
+            "severity": "warning",
+        },
+    )
+    frame = pd.DataFrame({"first": ["x"], "second": ["y"]})
+    assert expectations.validate_delivery(suite, frame).flags == []
+    extra = frame.assign(third=["a"])
+    assert expectations.validate_delivery(suite, extra).flags == ["批次校验提示：列不符"]
