@@ -19,7 +19,7 @@ import shutil
 import time
 import traceback
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -93,11 +93,15 @@ def contract_version(spec: FeedSpec) -> str:
     return digest.hexdigest()[:12]
 
 
+def staging_folder(settings: Settings, spec: FeedSpec) -> Path:
+    """The feed's staged deliveries, one folder each."""
+    return settings.home.staging / spec.feed
+
+
 def staged_dir(settings: Settings, spec: FeedSpec, delivery_date: date, sha256: str) -> Path:
     """Where a delivery is staged: by its date, its content and its contract's version."""
     return (
-        settings.home.staging
-        / spec.feed
+        staging_folder(settings, spec)
         / f"{delivery_date:%Y%m%d}_{sha256[:16]}_{contract_version(spec)}"
     )
 
@@ -176,7 +180,14 @@ def _ingest_file(
     if cached is not None:
         return _with_marker_check(cached, marker.rows)
     try:
-        _stage(spec, read_file_chunks(spec, data), result, staged, today=delivery.business_date)
+        _stage(
+            spec,
+            read_file_chunks(spec, data),
+            result,
+            lambda: staged,
+            folder=staging_folder(settings, spec),
+            today=delivery.business_date,
+        )
     except ReadError as error:
         result.status, result.reason, result.notes = "rejected", f"无法读取：{error}", []
         result.encoding = None
@@ -219,17 +230,21 @@ def _stage(
     spec: FeedSpec,
     tables: Iterable[RawTable],
     result: DeliveryResult,
-    staged: Path,
+    destination: Callable[[], Path],
     *,
+    folder: Path,
     today: date,
 ) -> None:
-    """Validate the rows read and write the staged delivery whole or not at all; a large
-    delivery comes as chunks, read, validated and written one after another."""
+    """Validate the rows read and write the staged delivery whole or not at all, in
+    ``folder``, under the name ``destination`` gives once every chunk is read (a view's
+    digest is known only then); a large delivery comes as chunks, read, validated and
+    written one after another."""
     # A folder of its own: two runs staging the same delivery never meet half-way.
-    temporary = staged.with_name(f".{staged.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = folder / f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     temporary.mkdir(parents=True)
     try:
         _validate_and_stage(spec, _timed_reads(tables, result), result, temporary, today=today)
+        staged = destination()
         if result.status == "staged":
             result.staged = str(staged)
         (temporary / "result.json").write_text(
@@ -423,7 +438,7 @@ def _join(first: pd.Series, second: pd.Series) -> pd.Series:
 
 def _staged_for(settings: Settings, spec: FeedSpec, business_date: date) -> bool:
     """Whether a reading of ``business_date`` is staged under the feed's contract."""
-    folder = settings.home.staging / spec.feed
+    folder = staging_folder(settings, spec)
     pattern = f"{business_date:%Y%m%d}_*_{contract_version(spec)}/result.json"
     return folder.is_dir() and any(folder.glob(pattern))
 
@@ -473,10 +488,7 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         for frame in chunks:
             yield _query_table(spec, frame)
 
-    # Staged under a name of its own until its digest is known.
-    reading = staged_dir(settings, spec, business_date, uuid.uuid4().hex)
-    try:
-        _stage(spec, tables(), result, reading, today=business_date)
+    def by_digest() -> Path:
         result.sha256 = digest.hexdigest()
         if known is not None and result.sha256 != known:
             log.warning(
@@ -484,15 +496,15 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
                 "order); staged as read the second time",
                 spec.feed,
             )
-        staged = staged_dir(settings, spec, business_date, result.sha256)
-        if result.staged is not None:
-            result.staged = str(staged)
-        (reading / "result.json").write_text(
-            json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
-        )
-        shutil.rmtree(staged, ignore_errors=True)
-        reading.rename(staged)
-    finally:
-        shutil.rmtree(reading, ignore_errors=True)
+        return staged_dir(settings, spec, business_date, result.sha256)
+
+    _stage(
+        spec,
+        tables(),
+        result,
+        by_digest,
+        folder=staging_folder(settings, spec),
+        today=business_date,
+    )
     plan.deliveries.append(result)
     return plan

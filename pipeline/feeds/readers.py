@@ -82,25 +82,9 @@ def jsonable(value: object) -> object:
 
 
 def decode(data: bytes, declared: str) -> tuple[str, str]:
-    """Text of a CSV file and the encoding it really had.
-
-    Valid UTF-8 is a strong signal (GBK text almost never is), so it is tried
-    first whatever was declared; then GBK and GB18030 in declared order.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = [declared] if declared not in UTF8_FAMILY else []
-    candidates += [encoding for encoding in CHINESE_FAMILY if encoding not in candidates]
-    for encoding in candidates:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码")
+    """Text of a CSV file and the encoding it really had (see ``_encoding_of``)."""
+    encoding = _encoding_of(data, declared)
+    return data.decode(encoding), encoding
 
 
 def encoding_note(declared: str, actual: str, text: str | bytes) -> str | None:
@@ -252,13 +236,8 @@ def _body(rows: list[list[Any]], width: int) -> pd.DataFrame:
 
 
 def _batched_bodies(rows: Iterable[list[Any]], width: int, size: int) -> Iterator[pd.DataFrame]:
-    batch: list[list[Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield _body(batch, width)
-            batch = []
-    if batch:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
         yield _body(batch, width)
 
 
@@ -288,7 +267,11 @@ def _unique(headers: list[str]) -> list[str]:
 
 
 def _encoding_of(data: bytes, declared: str) -> str:
-    """The encoding the bytes decode in (as ``decode`` judges), without keeping the text."""
+    """The encoding the bytes really have, judged without keeping the text.
+
+    Valid UTF-8 is a strong signal (GBK text almost never is), so it is tried
+    first whatever was declared; then GBK and GB18030 in declared order.
+    """
     if data.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     else:

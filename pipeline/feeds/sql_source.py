@@ -188,11 +188,11 @@ def digest_window(
     larger window is read again, chunk by chunk, if it must be staged)."""
     names = [column.name for column in spec.columns]
     digest = Digest(names)
-    batches: list[list[Any]] = []
-    for rows in _row_batches(spec, url, window, CHUNK_ROWS, digest):
-        batches = [rows] if not batches else [[], []]  # two or more: not kept
-    if len(batches) > 1:
+    batches = _row_batches(spec, url, window, CHUNK_ROWS, digest)
+    first = next(batches, None)
+    if next(batches, None) is not None:
+        for _ in batches:  # read on for the digest; nothing kept
+            pass
         return digest.hexdigest(), None
-    return digest.hexdigest(), [
-        pd.DataFrame(rows, columns=names, dtype="object") for rows in batches
-    ]
+    frames = [] if first is None else [pd.DataFrame(first, columns=names, dtype="object")]
+    return digest.hexdigest(), frames

@@ -133,9 +133,7 @@ def _parts(path: Path, mtime: float) -> dict[str, _Part]:
             parts[name] = _Part(suite, None, row_level=wanted)
             continue
         read = tuple(dict.fromkeys(columns))
-        coded = (
-            tuple(column for column in read if column not in compared) if name == "delivery" else ()
-        )
+        coded = () if wanted else tuple(column for column in read if column not in compared)
         parts[name] = _Part(suite, read, coded, row_level=wanted)
     return parts
 
