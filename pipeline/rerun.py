@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.alerts.calendar import calendar_version
 from pipeline.alerts.lifecycle import AlertReport
 from pipeline.ingest import STAGING_VERSION, FeedPlan
 from pipeline.outbox import atomic_write_text
@@ -68,7 +69,9 @@ def read_alert_report(settings: Settings, business_date: date) -> tuple[SignalRe
 
 def inputs_digest(settings: Settings, business_date: date, plans: dict[str, FeedPlan]) -> str:
     """Everything a day's alerts and workbooks depend on, as one digest."""
-    digest = hashlib.sha256(f"{STAGING_VERSION}|{business_date.isoformat()}".encode())
+    digest = hashlib.sha256(
+        f"{STAGING_VERSION}|{calendar_version()}|{business_date.isoformat()}".encode()
+    )
 
     def add(value: Any) -> None:
         digest.update(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8"))

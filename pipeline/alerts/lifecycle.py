@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.alerts.rules import GRADES, Rules
 from pipeline.dispatch.workbooks import VERIFICATION_RESULTS
 from pipeline.feedback.returns import ReturnedRow, ReturnedWorkbook, verification_date
@@ -89,6 +90,7 @@ class _Run:
     events: list[dict[str, Any]] = field(default_factory=list)
     sequences: dict[str, int] = field(default_factory=dict)
     report: AlertReport = field(default_factory=AlertReport)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     def event(self, alert: Alert, kind: str, cause: str) -> None:
         sequence = self.sequences.get(alert.alert_id, 0)
@@ -106,7 +108,7 @@ class _Run:
         alert.last_updated = self.business_date
 
     def deadline(self, grade: str) -> date:
-        return self.rules.add_working_days(
+        return self.calendar.add_working_days(
             self.business_date, self.rules.verify_within_working_days[grade]
         )
 
@@ -456,7 +458,7 @@ def update_alerts(
     """Merge ``signals.raised`` into the alerts for ``business_date`` (inside the caller's transaction)."""
     ensure_schema(connection)
     later_dates_rewound = _rewind(connection, business_date)
-    run = _Run(business_date, rules, _load_alerts(connection))
+    run = _Run(business_date, rules, _load_alerts(connection), calendar=rules.working_calendar())
     if later_dates_rewound:
         run.report.warnings.append(
             f"{business_date.isoformat()}或之后的日期曾经运行过：预警记录已回退到该日之前重新生成，之后的日期需要按顺序重跑"
@@ -473,6 +475,7 @@ def update_alerts(
     _compound(run)
     _escalate(run)
     _store(connection, run)
+    run.report.warnings.extend(run.calendar.fallback_warnings())
     log.info(
         "alerts for %s: verified %d, raised %d, updated %d, regraded %d, escalated %d, withdrawn %d, suppressed %d",
         business_date,

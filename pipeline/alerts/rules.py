@@ -7,12 +7,20 @@ and the field. Every number here is configuration, never a constant in code.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.feeds.registry import SAFE_LOADER
 from pipeline.paths import CONFIG_DIR
 
@@ -133,8 +141,11 @@ class Rules(_Frozen):
     comparison: Comparison
     # Validated below to hold every grade.
     verify_within_working_days: dict[str, int]
+    # Days added to or corrected in the official calendar: dates, or ranges
+    # "2027-10-01..2027-10-07" (expanded when loaded).
     holidays: tuple[date, ...] = ()
     makeup_working_days: tuple[date, ...] = ()
+    calendar_years_in_rules: tuple[int, ...] = ()
     suppression_after_not_true_days: int = Field(ge=0)
     categories: dict[str, Category]
 
@@ -149,12 +160,35 @@ class Rules(_Frozen):
             raise ValueError(f"elimination.quiet_categories: unknown categories {stray}")
         if set(self.verify_within_working_days) != set(GRADES):
             raise ValueError("verify_within_working_days needs red, orange and yellow")
-        weekend_holidays = [day.isoformat() for day in self.holidays if day.weekday() >= 5]
-        if weekend_holidays:
+        both = sorted(set(self.holidays) & set(self.makeup_working_days))
+        if both:
             raise ValueError(
-                f"holidays: only weekdays matter, these fall on a weekend: {weekend_holidays}"
+                "holidays and makeup_working_days both list "
+                f"{[day.isoformat() for day in both]}: a day is one or the other"
             )
         return self
+
+    @field_validator("holidays", "makeup_working_days", mode="before")
+    @classmethod
+    def _expand_ranges(cls, entries: Any) -> Any:
+        """A range "2027-10-01..2027-10-07" is every day from the first to the last."""
+        if not isinstance(entries, list | tuple):
+            return entries
+        days: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, str) and ".." in entry:
+                first_text, _, last_text = entry.partition("..")
+                try:
+                    first = date.fromisoformat(first_text.strip())
+                    last = date.fromisoformat(last_text.strip())
+                except ValueError as error:
+                    raise ValueError(f"{entry!r}: a range is YYYY-MM-DD..YYYY-MM-DD") from error
+                if last < first:
+                    raise ValueError(f"{entry!r}: the range ends before it starts")
+                days.extend(first + timedelta(days=n) for n in range((last - first).days + 1))
+            else:
+                days.append(entry)
+        return days
 
     def value_for_year(self, table: dict[int, float], year: int) -> tuple[float, int] | None:
         """The value for ``year``, or the latest earlier year's (with the year used)."""
@@ -170,27 +204,14 @@ class Rules(_Frozen):
     def rural_income_for(self, year: int) -> tuple[float, int] | None:
         return self.value_for_year(self.rural_income_per_capita, year)
 
-    @cached_property
-    def _holidays(self) -> frozenset[date]:
-        return frozenset(self.holidays)
-
-    @cached_property
-    def _makeup(self) -> frozenset[date]:
-        return frozenset(self.makeup_working_days)
-
-    def is_working_day(self, day: date) -> bool:
-        if day in self._makeup:
-            return True
-        return day.weekday() < 5 and day not in self._holidays
-
-    def add_working_days(self, start: date, days: int) -> date:
-        """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
-        current, counted = start, 0
-        while counted < days:
-            current += timedelta(days=1)
-            if self.is_working_day(current):
-                counted += 1
-        return current
+    def working_calendar(self) -> WorkingCalendar:
+        """The official calendar with this file's corrections; a new one per run, as it
+        collects the years it had to count Monday-Friday."""
+        return WorkingCalendar(
+            frozenset(self.holidays),
+            frozenset(self.makeup_working_days),
+            frozenset(self.calendar_years_in_rules),
+        )
 
 
 def load_rules(path: Path = CONFIG_DIR / "rules.yaml") -> Rules:
