@@ -181,6 +181,30 @@ def test_snapshot_replaces_state_and_increment_accumulates(deliver, settings):
     assert changes == 2
 
 
+def test_a_later_row_of_an_update_feed_updates_the_record(deliver, settings):
+    # water_supply: a problem reported and restored on the same day comes as two rows.
+    reported = ["W001", "341702101201", "梅村供水站", "停水", "2026-03-01", "", 40]
+    restored = ["W001", "341702101201", "梅村供水站", "停水", "2026-03-01", "2026-03-01", 40]
+    other = ["W002", "341702101201", "梅村供水站", "水量不足", "2026-02-20", "", 40]
+    deliver("water_supply", D1, [reported, restored, other, list(other)])
+
+    result = run_day(settings, D1)
+
+    info = feed_of(result, "water_supply")
+    assert (info["rows_read"], info["rows_loaded"], info["rows_quarantined"]) == (4, 3, 1)
+    quarantine = (result.outbox / "quarantine.csv").read_text(encoding="utf-8-sig")
+    assert "与本批第3行完全相同（重复行）" in quarantine
+    with duckdb.connect(str(settings.home.warehouse), read_only=True) as connection:
+        history = connection.execute(
+            "select problem_id, restored_date from staging.stg_water_supply order by source_row"
+        ).fetchall()
+        in_force = connection.execute(
+            "select problem_id, restored_date from staging.cur_water_supply order by problem_id"
+        ).fetchall()
+    assert history == [("W001", None), ("W001", D1), ("W002", None)]
+    assert in_force == [("W001", D1), ("W002", None)]
+
+
 def test_unchanged_feed_and_silence_warning(deliver, settings):
     vehicle = ["皖R12345", person_id(10), "车主甲", "小型轿车", "非营运", "2020-05-01", "正常"]
     deliver("police_vehicles", date(2026, 1, 1), [vehicle])

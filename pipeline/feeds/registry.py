@@ -104,6 +104,11 @@ class FeedSpec(_Frozen):
     # scheduled run waits for it until then, and reports it overdue after.
     deadline: time | None = None
     key: tuple[str, ...] = Field(min_length=1)
+    # What a row repeating an earlier row's key is: a duplicate (quarantined, the first
+    # copy loads) or, where the contract says so, an update (both load into the feed's
+    # history and the later row, by row order, is in force; only an exact copy of an
+    # earlier row is a duplicate).
+    repeated_key: Literal["duplicate", "update"] = "duplicate"
     expectation_suite: Annotated[str, Field(pattern=IDENTIFIER)]
     columns: tuple[Column, ...] = Field(min_length=1)
     derived: dict[str, str] = Field(default_factory=dict)
@@ -163,6 +168,10 @@ class FeedSpec(_Frozen):
                 raise ValueError(f"references: {reference.field!r} is not a column")
         if self.format != "sql" and self.sql is not None:
             raise ValueError("only a sql feed has a sql section")
+        if self.repeated_key == "update" and self.kind != "increment":
+            raise ValueError(
+                "repeated_key: update keeps a history of the rows: only an increment feed has one"
+            )
         if self.format == "sql" and self.deadline is not None:
             raise ValueError("deadline: a database feed is read when the run comes, never awaited")
         return self

@@ -79,7 +79,8 @@ def apply_contract(spec: FeedSpec, raw: pd.DataFrame, *, today: date) -> Contrac
 
 class RepeatedKeys:
     """Rows whose key repeats an earlier row of the same delivery, over all its chunks:
-    the first copy loads.
+    the first copy loads. In a feed whose later rows update the record
+    (``repeated_key: update``) only a row repeating an earlier one whole is a repeat.
 
     Keys already seen are kept as two 64-bit hashes each with the row that had them
     first (24 bytes a key, not the key's strings). ``numbered`` deliveries (files) name
@@ -89,8 +90,11 @@ class RepeatedKeys:
     _SEEDS = ("fpwarn-keys-0001", "fpwarn-keys-0002")
 
     def __init__(self, spec: FeedSpec, *, numbered: bool = True) -> None:
-        self.keys = list(spec.key)
-        self.key_names = "、".join(spec.by_field[field].name for field in self.keys)
+        self.updates = spec.repeated_key == "update"
+        self.key_fields = list(spec.key)
+        # The values compared: the key, or the whole row where a later row updates.
+        self.keys = [column.field for column in spec.columns] if self.updates else self.key_fields
+        self.key_names = "、".join(spec.by_field[field].name for field in spec.key)
         self.numbered = numbered
         self._first = np.empty(0, dtype=np.uint64)
         self._second = np.empty(0, dtype=np.uint64)
@@ -100,7 +104,9 @@ class RepeatedKeys:
         """Reasons for the rows of ``frame`` (the next rows of the delivery, in order)
         that repeat a key: "" for the others."""
         reasons = pd.Series("", index=frame.index, dtype="object")
-        candidates = frame.loc[frame[self.keys].notna().all(axis=1), self.keys]
+        # A whole row may have empty optional values; a key must be complete.
+        complete = frame[self.key_fields].notna().all(axis=1)
+        candidates = frame.loc[complete, self.keys]
         if candidates.empty:
             return reasons
         first, second = (
@@ -118,12 +124,21 @@ class RepeatedKeys:
         new = ~repeated
         self._remember(first[new], second[new], rows[new])
         for row, source in zip(rows[repeated], copied[repeated], strict=True):
-            reasons.at[row] = (
-                f"与本批第{source}行重复（{self.key_names}相同）"
-                if self.numbered
-                else f"本次读取中{self.key_names}重复，仅保留第一条"
-            )
+            reasons.at[row] = self._reason(source)
         return reasons
+
+    def _reason(self, source: int) -> str:
+        if self.updates:
+            return (
+                f"与本批第{source}行完全相同（重复行）"
+                if self.numbered
+                else "本次读取中出现完全相同的行，仅保留第一条"
+            )
+        return (
+            f"与本批第{source}行重复（{self.key_names}相同）"
+            if self.numbered
+            else f"本次读取中{self.key_names}重复，仅保留第一条"
+        )
 
     def _earlier(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """For each key, the row of an earlier chunk that had it, or -1."""

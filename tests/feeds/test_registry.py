@@ -107,6 +107,16 @@ def edit(path, change):
         ),
         (
             "members",
+            lambda d: d.update(repeated_key="update"),
+            "members.yaml: (file): Value error, repeated_key: update keeps a history of the rows",
+        ),
+        (
+            "water_supply",
+            lambda d: d.update(repeated_key="replace"),
+            "water_supply.yaml: repeated_key: Input should be 'duplicate' or 'update'",
+        ),
+        (
+            "members",
             lambda d: d["references"][0].update(target="nosuch"),
             "members.yaml: references: households.nosuch is not a declared field",
         ),

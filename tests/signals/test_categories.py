@@ -674,6 +674,34 @@ WATER_UNSAFE = [
         {"water_supply": [water("#W1", "水质不达标", ago(20), ago(1))]},
         {"h": None},
     ),
+    # A problem reported and restored on the same day comes as two rows with one 问题编号:
+    # the later row updates the problem, in force; nothing is quarantined.
+    case(
+        "reported-and-restored-same-day",
+        home("h", "脱贫户", head("a")),
+        {"water_supply": [water("#W1", "水质不达标", D), water("#W1", "水质不达标", D, D)]},
+        {"h": None},
+    ),
+    case(
+        "restored-same-day-beside-a-lasting-outage",
+        home("h", "脱贫户", head("a")),
+        {
+            "water_supply": [
+                water("#W1", "停水", ago(5)),
+                water("#W2", "水质不达标", D),
+                water("#W2", "水质不达标", D, D),
+            ]
+        },
+        {"h": "orange"},
+        reason=("停水",),
+    ),
+    case(
+        "exact-copy-of-a-row-is-a-duplicate",
+        home("h", "脱贫户", head("a")),
+        {"water_supply": [water("#W1", "水质不达标", D), water("#W1", "水质不达标", D)]},
+        {"h": "orange"},
+        quarantined=1,
+    ),
     case(
         "problem-in-another-village",
         (home("v1", "脱贫户", head("a")), home("v2", "脱贫户", head("b"), village=2)),
