@@ -104,7 +104,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from pipeline.daily import publish_outbox, raise_alerts
+    from pipeline.daily import raise_and_publish
     from pipeline.feeds.registry import load_registry
     from pipeline.settings import load_settings
     from pipeline.warehouse import load
@@ -112,16 +112,14 @@ def _load(args: argparse.Namespace) -> int:
     registry = load_registry()
     settings = load_settings(args.home, args.inbox)
     outcome = load.load_run(settings.home, args.date, registry)
-    alerts = raise_alerts(settings, args.date)
-    result = publish_outbox(settings, args.date, registry, outcome.plans, alerts)
-    print(
-        f"{args.date}: warehouse loaded, {alerts.alerts.raised} alerts raised; outbox {result.outbox}"
-    )
+    result, _ = raise_and_publish(settings, args.date, registry, outcome.plans)
+    raised = result.manifest.get("alerts", {}).get("raised", 0)
+    print(f"{args.date}: warehouse loaded, {raised} alerts raised; outbox {result.outbox}")
     return 0
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from pipeline.daily import publish_outbox, raise_alerts
+    from pipeline.daily import raise_and_publish
     from pipeline.feeds.registry import load_registry
     from pipeline.settings import load_settings
     from pipeline.warehouse import load
@@ -129,14 +127,14 @@ def _feedback(args: argparse.Namespace) -> int:
     registry = load_registry()
     settings = load_settings(args.home, args.inbox)
     plans = load.read_plans(settings.home, args.date, registry)
-    alerts = raise_alerts(settings, args.date, registry=registry)
-    result = publish_outbox(settings, args.date, registry, plans, alerts)
-    report = alerts.alerts
-    for file, status in sorted(report.feedback_files.items()):
+    result, _ = raise_and_publish(settings, args.date, registry, plans)
+    feedback = result.manifest.get("feedback", {})
+    for file, status in sorted(feedback.get("files", {}).items()):
         print(f"{file}: {status}")
+    verified = result.manifest.get("alerts", {}).get("verified", 0)
     print(
-        f"{args.date}: {report.verified} alerts closed by verification, "
-        f"{len(report.feedback_rejected)} returned rows changed nothing "
+        f"{args.date}: {verified} alerts closed by verification, "
+        f"{feedback.get('rows_rejected', 0)} returned rows changed nothing "
         f"(see {result.outbox / 'feedback_rejections.csv'})"
     )
     return 0

@@ -400,6 +400,57 @@ def ingest_in_parallel(
             tell(f"读取 {futures[future].title}")
 
 
+def raise_and_publish(
+    settings: Settings,
+    business_date: date,
+    registry: dict[str, FeedSpec],
+    plans: dict[str, FeedPlan],
+    progress: Callable[[str], None] | None = None,
+) -> tuple[DayResult, float]:
+    """Signals, alerts and the outbox over the warehouse as loaded: by partition when the
+    deployment declares partitions, else for the district (keeping the alerts and
+    workbooks of a rerun whose inputs are unchanged). ``run``, ``load`` and ``feedback``
+    all end here. Returns the day and when its alerts were raised (``perf_counter``)."""
+    tell = progress or (lambda _: None)
+    partitions = load_partitions(settings)
+    if partitions:
+        # A partitioned deployment (partitions in HOME/config.yaml) runs its partitions one
+        # after another here; under Airflow each is a task of its own.
+        from pipeline.partitions.run import check_coverage, merge_partitions, raise_partition
+
+        check_coverage(settings, partitions)
+        for partition in partitions:
+            tell(f"研判预警（分区 {partition.name}）")
+            raise_partition(settings, business_date, partition, partitions, registry)
+        alerted = time.perf_counter()
+        tell("合并分区，输出日报")
+        return merge_partitions(settings, business_date, partitions, registry), alerted
+    digest = rerun.inputs_digest(settings, business_date, plans)
+    kept = rerun.kept_day(settings, business_date, digest)
+    rerun.forget(settings, business_date)  # until this run is complete
+    if kept is not None:
+        tell("输入与上次运行相同，沿用预警与核实表")
+        log.info(
+            "%s: inputs unchanged since its last run; alerts and workbooks kept", business_date
+        )
+        alerts = AlertsOutcome(kept.signals, kept.alerts)
+    else:
+        tell("研判预警")
+        alerts = raise_alerts(settings, business_date, registry=registry)
+    alerted = time.perf_counter()
+    tell("输出核实表与日报")
+    result = publish_outbox(
+        settings,
+        business_date,
+        registry,
+        plans,
+        alerts,
+        township_files=kept.township_files if kept is not None else None,
+    )
+    rerun.remember(settings, business_date, digest, alerts.signals, alerts.alerts)
+    return result, alerted
+
+
 def run_day(
     settings: Settings,
     business_date: date,
@@ -422,43 +473,7 @@ def run_day(
     with stage("warehouse"):
         outcome = load.load_run(settings.home, business_date, registry)
     loaded = time.perf_counter()
-    partitions = load_partitions(settings)
-    if partitions:
-        # A partitioned deployment (partitions in HOME/config.yaml) runs its partitions one
-        # after another here; under Airflow each is a task of its own.
-        from pipeline.partitions.run import check_coverage, merge_partitions, raise_partition
-
-        check_coverage(settings, partitions)
-        for partition in partitions:
-            tell(f"研判预警（分区 {partition.name}）")
-            raise_partition(settings, business_date, partition, partitions, registry)
-        alerted = time.perf_counter()
-        tell("合并分区，输出日报")
-        result = merge_partitions(settings, business_date, partitions, registry)
-    else:
-        digest = rerun.inputs_digest(settings, business_date, outcome.plans)
-        kept = rerun.kept_day(settings, business_date, digest)
-        rerun.forget(settings, business_date)  # until this run is complete
-        if kept is not None:
-            tell("输入与上次运行相同，沿用预警与核实表")
-            log.info(
-                "%s: inputs unchanged since its last run; alerts and workbooks kept", business_date
-            )
-            alerts = AlertsOutcome(kept.signals, kept.alerts)
-        else:
-            tell("研判预警")
-            alerts = raise_alerts(settings, business_date, registry=registry)
-        alerted = time.perf_counter()
-        tell("输出核实表与日报")
-        result = publish_outbox(
-            settings,
-            business_date,
-            registry,
-            outcome.plans,
-            alerts,
-            township_files=kept.township_files if kept is not None else None,
-        )
-        rerun.remember(settings, business_date, digest, alerts.signals, alerts.alerts)
+    result, alerted = raise_and_publish(settings, business_date, registry, outcome.plans, tell)
     log.info(
         "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "
         "outbox %.1f s): %s",

@@ -94,8 +94,10 @@ def inputs_digest(settings: Settings, business_date: date, plans: dict[str, Feed
                     ]
                 )
     feedback = settings.inbox / "feedback"
-    for path in sorted(feedback.glob("*.xlsx")) if feedback.is_dir() else []:
-        add([path.name, hashlib.sha256(path.read_bytes()).hexdigest()])
+    # Every file there: one not applied is still listed with why.
+    for path in sorted(feedback.iterdir()) if feedback.is_dir() else []:
+        if path.is_file():
+            add([path.name, hashlib.sha256(path.read_bytes()).hexdigest()])
     add(settings.values)
     add(sorted((name, value) for name, value in os.environ.items() if name.startswith(ENV_PREFIX)))
     return digest.hexdigest()

@@ -4,6 +4,7 @@ whole: alerts, workbooks, regional warnings, comparisons, returned workbooks, re
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -13,9 +14,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.cli import main
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.feeds.registry import load_registry
 from pipeline.partitions.config import load_partitions, parse_partitions
 from pipeline.partitions.run import PartitionError
 from pipeline.partitions.warehouse import partition_file
@@ -51,12 +54,12 @@ def return_workbook(book_path, other_alert, inbox) -> None:
     for row, result in ((2, "属实-已落实帮扶"), (3, "不属实")):
         sheet.cell(row=row, column=17, value=result)
         sheet.cell(row=row, column=18, value="李网格")
-        sheet.cell(row=row, column=19, value=DAYS[1])
+        sheet.cell(row=row, column=19, value=DAYS[0])
         sheet.cell(row=row, column=20, value="经入户核实" if result == "不属实" else None)
     sheet.cell(row=4, column=1, value=other_alert)
     sheet.cell(row=4, column=17, value="不属实")
     sheet.cell(row=4, column=18, value="李网格")
-    sheet.cell(row=4, column=19, value=DAYS[1])
+    sheet.cell(row=4, column=19, value=DAYS[0])
     returned = inbox / "feedback" / book_path.name
     returned.parent.mkdir(exist_ok=True)
     book.save(returned)
@@ -80,13 +83,54 @@ def district(tmp_path_factory):
         partitions["rest"] = codes[2:]
         parted = declare(parted, partitions)
         results["parted"][DAYS[0]] = run_day(parted, DAYS[0])
+        # The same day step by step on the command line: every feed's ingest, then load.
+        verbs = declare(home_for(root, summary.claims_url, summary.inbox, "verbs"), partitions)
+        for feed in load_registry():
+            assert command(verbs, "ingest", "--feed", feed) == 0
+        assert command(verbs, "load") == 0
+        results["load"] = outbox_files(verbs.home.outbox(DAYS[0]))
+        rerun = root / "parted-rerun"
+        shutil.copytree(parted.home.root, rerun)
         books = sorted(whole.home.outbox(DAYS[0]).joinpath("townships").glob("*.xlsx"))
         other = pd.read_excel(books[0], sheet_name=DETAIL_SHEET, dtype=str)["预警编号"].iloc[0]
         return_workbook(books[-1], other, summary.inbox)
+        # The returned workbook applied at once by the feedback verb, or by a rerun of the day.
+        assert command(verbs, "feedback") == 0
+        results["feedback"] = verbs.home.outbox(DAYS[0])
+        results["rerun"] = run_day(load_settings(rerun, summary.inbox), DAYS[0]).outbox
         for day in DAYS[1:]:
             results["whole"][day] = run_day(whole, day)
             results["parted"][day] = run_day(parted, day)
     return {"whole": whole, "parted": parted, "results": results, "codes": codes, "root": root}
+
+
+def command(settings, verb: str, *args: str) -> int:
+    """A verb of ``python -m pipeline`` for the first day, in this process."""
+    return main(
+        [verb, *args, "--inbox", str(settings.inbox), "--home", str(settings.home.root),
+         "--date", DAYS[0].isoformat()]
+    )  # fmt: skip
+
+
+def test_the_load_verb_raises_by_partition_as_run_does(district):
+    assert district["results"]["load"] == outbox_files(
+        district["results"]["parted"][DAYS[0]].outbox
+    )
+    assert any(partition_file(district["parted"].home, "rest").parent.iterdir())
+
+
+def test_the_feedback_verb_applies_returns_by_partition_as_run_does(district):
+    applied, rerun = district["results"]["feedback"], district["results"]["rerun"]
+    manifest = json.loads((applied / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["feedback"]["rows_applied"] == 2
+    # The manifest tells of the feeds as loaded (feedback) or unchanged (rerun); the rest
+    # of the outbox is the same, file for file.
+    expected = json.loads((rerun / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["alerts"], manifest["feedback"]) == (expected["alerts"], expected["feedback"])
+    told = ("manifest.json", "report.html", "report.pdf")
+    assert {name: digest for name, digest in outbox_files(applied).items() if name not in told} == {
+        name: digest for name, digest in outbox_files(rerun).items() if name not in told
+    }
 
 
 def test_every_outbox_file_equals_the_unpartitioned_run(district):
