@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.safe_text import csv_safe
+
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> str:
     """Write ``data`` to ``path`` atomically; returns its SHA-256."""
@@ -35,7 +37,8 @@ def atomic_write_text(
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A CSV for users: UTF-8 with BOM, so that Excel opens it."""
+    """A CSV for users: UTF-8 with BOM, so that Excel opens it; no text field of it is
+    taken for a formula (``csv_safe``)."""
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    csv_safe(frame).to_csv(buffer, index=False, lineterminator="\n", date_format="%Y-%m-%d")
     return buffer.getvalue().encode("utf-8-sig")

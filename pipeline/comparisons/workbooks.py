@@ -17,8 +17,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from pipeline.dispatch.masking import mask_text
-from pipeline.dispatch.workbooks import workbook_bytes
+from pipeline.dispatch.workbooks import MAX_ROW_HEIGHT, workbook_bytes
 from pipeline.outbox import atomic_write_bytes
+from pipeline.safe_text import put_cell, township_file_name
 
 SHEET = "数据比对"
 # Header, frame column, width.
@@ -38,7 +39,7 @@ BODY_FONT = Font(size=9)
 
 
 def workbook_name(township_code: str, business_date: date) -> str:
-    return f"{township_code}_数据比对_{business_date:%Y%m%d}.xlsx"
+    return township_file_name(township_code, "数据比对", business_date)
 
 
 def _text(value: object) -> str:
@@ -59,7 +60,7 @@ def _row_height(values: dict[str, str]) -> float:
     for _, column, width in SHEET_COLUMNS:
         if column in WRAPPED and values[column]:
             lines = max(lines, -(-_display_width(values[column]) // max(width - 1, 1)))
-    return 12.0 * lines + 2
+    return min(12.0 * lines + 2, MAX_ROW_HEIGHT)
 
 
 def _township_workbook(rows: pd.DataFrame) -> Workbook:
@@ -67,7 +68,7 @@ def _township_workbook(rows: pd.DataFrame) -> Workbook:
     sheet = workbook.active
     sheet.title = SHEET
     for index, (header, _, width) in enumerate(SHEET_COLUMNS, 1):
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = put_cell(sheet, 1, index, header)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -78,7 +79,7 @@ def _township_workbook(rows: pd.DataFrame) -> Workbook:
         values = {column: _text(record.get(column)) for _, column, _ in SHEET_COLUMNS}
         sheet.row_dimensions[row_number].height = _row_height(values)
         for index, (_, column, _) in enumerate(SHEET_COLUMNS, 1):
-            cell = sheet.cell(row=row_number, column=index, value=values[column] or None)
+            cell = put_cell(sheet, row_number, index, values[column] or None)
             cell.border = BORDER
             cell.font = BODY_FONT
             # Long evidence wraps so that a printed page stays readable.

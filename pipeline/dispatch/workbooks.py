@@ -32,6 +32,7 @@ from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.outbox import atomic_write_bytes
 from pipeline.paths import SQL_DIR
+from pipeline.safe_text import put_cell, township_file_name
 
 DETAIL_SHEET = "预警明细"
 SUMMARY_SHEET = "汇总"
@@ -71,6 +72,8 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 BODY_FONT = Font(size=9)
 WRAPPED_COLUMNS = {1, 4, 11, 16, 20}
 FILL_IN_FILL = PatternFill("solid", fgColor="E2EFDA")
+# The tallest row Excel accepts, in points: a taller one makes it report the file damaged.
+MAX_ROW_HEIGHT = 409.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,13 @@ def _sql(name: str) -> str:
 
 
 def workbook_name(township_code: str, township_name: str, business_date: date) -> str:
-    return f"{township_code}_{township_name}_{business_date:%Y%m%d}.xlsx"
+    """``<code>_<name>_<YYYYMMDD>.xlsx``, the name cleaned of anything a path could take."""
+    return township_file_name(township_code, township_name, business_date)
 
 
 def _style_header(sheet: Worksheet, row: int, headers: Iterable[str]) -> None:
     for column, header in enumerate(headers, 1):
-        cell = sheet.cell(row=row, column=column, value=header)
+        cell = put_cell(sheet, row, column, header)
         cell.font = Font(bold=True)
         cell.fill = FILL_IN_FILL if header in FILL_IN else HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -123,7 +127,7 @@ def _row_height(values: list[object]) -> float:
         if isinstance(value, str) and value:
             width = DETAIL_COLUMNS[column - 1][1]
             lines = max(lines, -(-_display_width(value) // max(width - 1, 1)))
-    return 12.0 * lines + 2
+    return min(12.0 * lines + 2, MAX_ROW_HEIGHT)
 
 
 def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
@@ -159,7 +163,7 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
         ]
         sheet.row_dimensions[row_number].height = _row_height(values)
         for column, value in enumerate(values, 1):
-            cell = sheet.cell(row=row_number, column=column, value=value)
+            cell = put_cell(sheet, row_number, column, value)
             dated = isinstance(value, date) or column == 19
             key = (column, alert.grade if column == 12 else "", dated)
             if key in styles:
@@ -212,15 +216,19 @@ def _summary_sheet(
     rules: Rules,
 ) -> None:
     sheet.title = SUMMARY_SHEET
-    sheet["A1"] = f"{township}防止返贫监测预警核实汇总（{business_date.isoformat()}）"
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A2"] = (
+    put_cell(
+        sheet, 1, 1, f"{township}防止返贫监测预警核实汇总（{business_date.isoformat()}）"
+    ).font = Font(bold=True, size=14)
+    put_cell(
+        sheet,
+        2,
+        1,
         f"乡镇网格长（负责督办）：{head.get('township_head', '未登记')}  {mask_phone(head.get('township_head_phone'))}"
         f"    在办预警 {len(alerts)} 条，涉及 {alerts['household_id'].nunique()} 户，"
-        f"已逾期 {int((alerts['status'] == 'escalated').sum())} 条"
+        f"已逾期 {int((alerts['status'] == 'escalated').sum())} 条",
     )
     row = 4
-    sheet.cell(row=row, column=1, value="按村统计").font = Font(bold=True)
+    put_cell(sheet, row, 1, "按村统计").font = Font(bold=True)
     row += 1
     headers = ["村", "村级网格长（负责核实）", "联系电话", "红色", "橙色", "黄色", "合计", "已逾期"]
     _style_header(sheet, row, headers)
@@ -238,9 +246,9 @@ def _summary_sheet(
             int((group["status"] == "escalated").sum()),
         ]
         for column, value in enumerate(values, 1):
-            sheet.cell(row=row, column=column, value=value).border = BORDER
+            put_cell(sheet, row, column, value).border = BORDER
     row += 2
-    sheet.cell(row=row, column=1, value="按类别统计").font = Font(bold=True)
+    put_cell(sheet, row, 1, "按类别统计").font = Font(bold=True)
     row += 1
     _style_header(sheet, row, ["预警类别", "建议帮扶", "红色", "橙色", "黄色", "合计"])
     for category, group in alerts.groupby("category", sort=True):
@@ -254,12 +262,12 @@ def _summary_sheet(
             len(group),
         ]
         for column, value in enumerate(values, 1):
-            sheet.cell(row=row, column=column, value=value).border = BORDER
+            put_cell(sheet, row, column, value).border = BORDER
     overdue = alerts[alerts["status"] == "escalated"]
     row += 2
-    sheet.cell(
-        row=row, column=1, value=f"已逾期预警（请乡镇网格长督办）：{len(overdue)} 条"
-    ).font = Font(bold=True)
+    put_cell(sheet, row, 1, f"已逾期预警（请乡镇网格长督办）：{len(overdue)} 条").font = Font(
+        bold=True
+    )
     if not overdue.empty:
         row += 1
         _style_header(
@@ -289,7 +297,7 @@ def _summary_sheet(
                 alert.grid_worker,
             ]
             for column, value in enumerate(values, 1):
-                cell = sheet.cell(row=row, column=column, value=value)
+                cell = put_cell(sheet, row, column, value)
                 cell.border = BORDER
                 if isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"

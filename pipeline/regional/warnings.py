@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.alerts.rules import Rules
 from pipeline.paths import SQL_DIR
+from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text, install_department_text
 from pipeline.signals.build import run_step
 
 VILLAGE_STEPS = ("reg_village_concentration", "reg_disaster", "reg_water")
@@ -78,6 +79,8 @@ def regional_values(rules: Rules, business_date: date) -> dict[str, Any]:
 
 def _reason(row: dict[str, Any], rules: Rules) -> str:
     where = f"【{SCOPE_LABELS[row['scope']]}·{row['scope_name']}】{RULE_LABELS[row['rule']]}："
+    # The evidence is cut, never the threshold after it.
+    detail = clip_text(str(row["detail"]), REASON_EVIDENCE_MAX_CHARS)
     settings = rules.regional
     if row["rule"] == "concentration":
         label = rules.categories[row["category"]].label
@@ -88,21 +91,22 @@ def _reason(row: dict[str, Any], rules: Rules) -> str:
             f"（阈值：{settings.village_households}户或{settings.village_share:.0%}）"
         )
     if row["rule"] == "water":
-        return f"{where}{row['detail']}（阈值：影响{settings.water_households}户）"
+        return f"{where}{detail}（阈值：影响{settings.water_households}户）"
     if row["rule"] == "villages":
         return (
-            f"{where}{row['figure']}个村同时处于规模性返贫预警（{row['detail']}）"
+            f"{where}{row['figure']}个村同时处于规模性返贫预警（{detail}）"
             f"（阈值：{settings.township_villages}个村）"
         )
     if row["rule"] == "unemployment":
-        return f"{where}{row['detail']}，超过其{settings.unemployment_factor:g}倍"
-    return f"{where}{row['detail']}"
+        return f"{where}{detail}，超过其{settings.unemployment_factor:g}倍"
+    return f"{where}{detail}"
 
 
 def _conditions(connection: duckdb.DuckDBPyConnection, rules: Rules, day: date) -> pd.DataFrame:
     """Every condition that holds on ``day``, one row per scope, rule and category."""
     values = regional_values(rules, day)
     connection.execute("create schema if not exists regional")
+    install_department_text(connection)
     for step in VILLAGE_STEPS:
         run_step(connection, step, values, schema="regional")
     union = " union all ".join(f"select * from regional.{step}" for step in VILLAGE_STEPS)

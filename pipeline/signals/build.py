@@ -17,6 +17,7 @@ import duckdb
 from pipeline.alerts.rules import CATEGORIES, Rules
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.paths import SQL_DIR
+from pipeline.safe_text import install_department_text
 from pipeline.warehouse.statements import quote
 
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -126,6 +127,7 @@ def build_signals(
     values, warnings = parameters(rules, business_date)
     report = SignalReport(warnings=warnings)
     connection.execute("create schema if not exists signals")
+    install_department_text(connection)
     run_step(connection, "int_households", values)
     run_step(connection, "int_people", values)
     run_step(connection, "int_enrolment_quarantined_members", values)

@@ -26,7 +26,7 @@ final as (
         coalesce(serious.village_code, serious.township_code) as scope_code,
         serious.township_code,
         serious.village_code,
-        coalesce(villages.village_name, townships.township_name, serious.township_code) as scope_name,
+        department_text(coalesce(villages.village_name, townships.township_name, serious.township_code)) as scope_name,
         'disaster' as rule,
         'disaster' as category,
         serious.households_affected as figure,

@@ -31,7 +31,7 @@ final as (
         township_code as scope_code,
         township_code,
         null::varchar as village_code,
-        township_name as scope_name,
+        department_text(township_name) as scope_name,
         'unemployment' as rule,
         'unemployment' as category,
         recent as figure,

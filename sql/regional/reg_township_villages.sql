@@ -17,7 +17,7 @@ final as (
         warned_villages.township_code as scope_code,
         warned_villages.township_code,
         null::varchar as village_code,
-        coalesce(any_value(townships.township_name), warned_villages.township_code) as scope_name,
+        department_text(coalesce(any_value(townships.township_name), warned_villages.township_code)) as scope_name,
         'villages' as rule,
         null::varchar as category,
         count(*) as figure,

@@ -28,7 +28,7 @@ final as (
         villages.village_code as scope_code,
         villages.township_code,
         villages.village_code,
-        villages.village_name as scope_name,
+        department_text(villages.village_name) as scope_name,
         'concentration' as rule,
         new_alerts.category,
         new_alerts.alerted_households as figure,

@@ -19,13 +19,13 @@ final as (
         large_problems.village_code as scope_code,
         coalesce(villages.township_code, substr(large_problems.village_code, 1, 9)) as township_code,
         large_problems.village_code,
-        coalesce(villages.village_name, large_problems.village_code) as scope_name,
+        department_text(coalesce(villages.village_name, large_problems.village_code)) as scope_name,
         'water' as rule,
         'water_unsafe' as category,
         large_problems.households_affected as figure,
         null::bigint as scope_households,
         large_problems.start_date as evidence_date,
-        large_problems.project_name || large_problems.problem_type || '（问题编号' || large_problems.problem_id
+        department_text(large_problems.project_name) || large_problems.problem_type || '（问题编号' || large_problems.problem_id
             || '，' || large_problems.start_date::varchar || '起，已'
             || ($business_date - large_problems.start_date)::varchar || '天，影响'
             || large_problems.households_affected || '户）' as detail

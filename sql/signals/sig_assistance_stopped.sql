@@ -16,7 +16,7 @@ final as (
         'orange' as base_grade,
         max(change_date) as evidence_date,
         '区民政局社会救助变动：' || string_agg(
-            printf('%s于%s停发%s（停保原因：%s）', relation, change_date, assistance_type, coalesce(stop_reason, '未注明')),
+            printf('%s于%s停发%s（停保原因：%s）', relation, change_date, assistance_type, coalesce(department_text(stop_reason), '未注明')),
             '；' order by change_date, assistance_type
         ) as reason
     from stopped

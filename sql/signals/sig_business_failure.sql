@@ -19,7 +19,7 @@ final as (
         'yellow' as base_grade,
         max(status_change_date) as evidence_date,
         '区市场监督管理局市场主体登记：' || string_agg(
-            printf('%s经营的%s“%s”于%s%s', relation, entity_type, entity_name, status_change_date, registration_status),
+            printf('%s经营的%s“%s”于%s%s', relation, entity_type, department_text(entity_name), status_change_date, registration_status),
             '；' order by status_change_date, credit_code
         ) as reason
     from failed

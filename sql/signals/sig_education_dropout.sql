@@ -30,7 +30,7 @@ final as (
         'red' as base_grade,
         max(change_date) as evidence_date,
         '区教育局学籍变动：' || string_agg(
-            printf('%d岁学生（%s%s）于%s%s', age_years, stage, coalesce(grade_name, ''), change_date, status),
+            printf('%d岁学生（%s%s）于%s%s', age_years, stage, coalesce(department_text(grade_name), ''), change_date, status),
             '；' order by change_date
         ) || '，属义务教育阶段失学辍学' as reason
     from dropped

@@ -24,7 +24,7 @@ businesses as (
     select
         people.household_id,
         entities.status_change_date as evidence_date,
-        printf('%s经营%s“%s”（存续%s）', people.relation, entities.entity_type, entities.entity_name,
+        printf('%s经营%s“%s”（存续%s）', people.relation, entities.entity_type, department_text(entities.entity_name),
             case when entities.registered_capital_10k_yuan is not null
                 then printf('，注册资本%.1f万元', entities.registered_capital_10k_yuan) else '' end) as finding,
         '区市场监督管理局市场主体登记' as department

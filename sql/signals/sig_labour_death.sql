@@ -42,7 +42,7 @@ final as (
         max(change_date) as evidence_date,
         '公安分局户籍变动：' || string_agg(
             printf('%s（%d岁，%s）于%s死亡注销%s', relation, age_at_death, labour_skill, change_date,
-                case when remark is not null then '，备注：' || remark else '' end),
+                case when remark is not null then '，备注：' || department_text(remark) else '' end),
             '；' order by change_date
         ) as reason
     from labour_deaths

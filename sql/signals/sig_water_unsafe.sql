@@ -25,7 +25,7 @@ per_village as (
         max(open_days) as longest_open_days,
         max(start_date) as evidence_date,
         string_agg(
-            printf('%s%s（%s起，已%d天，影响%d户）', project_name, problem_type, start_date, open_days, households_affected),
+            printf('%s%s（%s起，已%d天，影响%d户）', department_text(project_name), problem_type, start_date, open_days, households_affected),
             '；' order by start_date, problem_id
         ) as problems_text
     from qualifying
