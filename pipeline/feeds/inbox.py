@@ -14,8 +14,24 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.feeds.registry import FeedSpec
+from pipeline.settings import SettingsError
 
 MARKER_SUFFIX = ".ok"
+
+
+class InboxMissing(SettingsError):
+    """The inbox folder itself is not there (a failed mount, a wrong path): the day cannot
+    be processed at all, rather than every department counted as not delivering."""
+
+
+def require_inbox(inbox: Path) -> None:
+    """Refuse to go on without the inbox folder; the message is the one line for stderr."""
+    if not inbox.is_dir():
+        what = "不是文件夹" if inbox.exists() else "不存在"
+        raise InboxMissing(
+            f"收件箱 {inbox} {what}（挂载失败或路径有误？）：本日未处理，"
+            "各部门的交付无从读取；恢复后重新运行该日期即可"
+        )
 
 
 @dataclass(frozen=True)
@@ -91,23 +107,55 @@ def delivery_path(inbox: Path, spec: FeedSpec, business_date: date) -> Path:
     return inbox / spec.feed / f"{spec.feed}_{business_date:%Y%m%d}.{spec.file_extension}"
 
 
+def _name_pattern(spec: FeedSpec) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(spec.feed)}_(\d{{8}})\.{spec.file_extension}$", re.IGNORECASE)
+
+
+def _date_in_name(digits: str) -> date | None:
+    try:
+        return datetime.strptime(digits, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
 def find_deliveries(inbox: Path, spec: FeedSpec, up_to: date) -> list[Delivery]:
     """Every data file of a feed dated up to ``up_to``, oldest first (markers not checked)."""
     folder = inbox / spec.feed
     if not folder.is_dir():
         return []
-    pattern = re.compile(
-        rf"^{re.escape(spec.feed)}_(\d{{8}})\.{spec.file_extension}$", re.IGNORECASE
-    )
+    pattern = _name_pattern(spec)
     found = []
     for path in folder.iterdir():
         match = pattern.match(path.name)
         if not match or not path.is_file():
             continue
-        try:
-            dated = datetime.strptime(match.group(1), "%Y%m%d").date()
-        except ValueError:
-            continue
-        if dated <= up_to:
+        dated = _date_in_name(match.group(1))
+        if dated is not None and dated <= up_to:
             found.append(Delivery(spec.feed, path, dated))
     return sorted(found, key=lambda delivery: delivery.business_date)
+
+
+def stray_files(inbox: Path, spec: FeedSpec) -> list[tuple[str, str]]:
+    """Files in a feed's folder that are no delivery, by name, each with why: a misnamed
+    file, an impossible date in the name, a marker without its data file. Subfolders and
+    hidden files (``.DS_Store``, an NFS ``.nfs…``) are the file system's, not a sender's."""
+    folder = inbox / spec.feed
+    if not folder.is_dir():
+        return []
+    pattern = _name_pattern(spec)
+    expected = f"{spec.feed}_YYYYMMDD.{spec.file_extension}"
+    strays = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(".") or not path.is_file():
+            continue
+        is_marker = name.endswith(MARKER_SUFFIX)
+        data_name = name.removesuffix(MARKER_SUFFIX) if is_marker else name
+        match = pattern.match(data_name)
+        if match is None:
+            strays.append((name, f"文件名不符合约定（应为 {expected} 及其 {MARKER_SUFFIX} 标记）"))
+        elif _date_in_name(match.group(1)) is None:
+            strays.append((name, f"文件名中的日期 {match.group(1)} 不存在"))
+        elif is_marker and not (folder / data_name).is_file():
+            strays.append((name, f"只有 {MARKER_SUFFIX} 标记，没有数据文件 {data_name}"))
+    return strays

@@ -13,7 +13,11 @@ import io
 import itertools
 import json
 import re
+import zipfile
+import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +31,8 @@ from pipeline.validation.normalize import header_key, header_keys
 
 UTF8_FAMILY = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
 CHINESE_FAMILY = ("gbk", "gb18030")
+# Office's compound file (OLE2): a legacy .xls, and also an .xlsx saved with a password.
+OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
 class ReadError(ValueError):
@@ -107,20 +113,39 @@ def _map_headers(spec: FeedSpec, headers: Sequence[object]) -> tuple[dict[int, s
         for name in (column.name, *column.aliases):
             wanted[header_key(name)] = column.field
     positions: dict[int, str] = {}
+    taken: dict[str, int] = {}
     unknown = []
     for position, header in enumerate(headers):
         if header is None or not str(header).strip():
             continue
         found = next((wanted[key] for key in header_keys(header) if key in wanted), None)
-        if found is None or found in positions.values():
+        if found is None:
             unknown.append(str(header).strip())
+        elif found in taken:
+            raise ReadError(_twice(spec, found, headers, taken[found], position))
         else:
             positions[position] = found
+            taken[found] = position
     missing = [column for column in spec.columns if column.field not in positions.values()]
     missing_required = [column.name for column in missing if column.required]
     if missing_required:
         raise ReadError(f"表头缺少必需的列：{'、'.join(missing_required)}")
     return positions, unknown
+
+
+def _twice(
+    spec: FeedSpec, field_name: str, headers: Sequence[object], first: int, second: int
+) -> str:
+    """The reason for a header that names one field twice. Either column may hold the right
+    values (an ID number column pasted twice, one of them edited): rather than guess, the
+    delivery is rejected."""
+    name = next(column.name for column in spec.columns if column.field == field_name)
+    one, other = str(headers[first]).strip(), str(headers[second]).strip()
+    if header_key(one) == header_key(other):
+        which = f"“{one}”出现了两次（第{first + 1}列和第{second + 1}列）"
+    else:
+        which = f"第{first + 1}列“{one}”和第{second + 1}列“{other}”都是合同中的“{name}”"
+    return f"表头中{which}，无法判断应使用哪一列，整批拒收（删去多余的一列后重新交付即可）"
 
 
 def _is_blank(cells: Sequence[object]) -> bool:
@@ -266,14 +291,27 @@ def _unique(headers: list[str]) -> list[str]:
     return result
 
 
+def _is_utf16_text(data: bytes) -> bool:
+    """A UTF-16 byte order mark, then text with a delimiter or a line break (two bytes
+    0xFF 0xFE alone could begin anything)."""
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    head = data[:4096].decode("utf-16", errors="ignore")
+    return any(mark in head for mark in ",\t\r\n")
+
+
 def _encoding_of(data: bytes, declared: str) -> str:
     """The encoding the bytes really have, judged without keeping the text.
 
-    Valid UTF-8 is a strong signal (GBK text almost never is), so it is tried
-    first whatever was declared; then GBK and GB18030 in declared order.
+    A byte order mark settles it (UTF-8 or UTF-16). Otherwise valid UTF-8 is a
+    strong signal (GBK text almost never is), so it is tried first whatever was
+    declared; then GBK and GB18030 in declared order.
     """
     if data.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
+    elif _is_utf16_text(data):
+        # Excel's "Unicode text": the BOM says UTF-16 and its byte order, nothing to guess.
+        candidates = ["utf-16"]
     else:
         candidates = ["utf-8"] + ([declared] if declared not in UTF8_FAMILY else [])
         candidates += [encoding for encoding in CHINESE_FAMILY if encoding not in candidates]
@@ -285,6 +323,10 @@ def _encoding_of(data: bytes, declared: str) -> str:
                 decoder.decode(data[start : start + block])
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
+            if encoding == "utf-16":
+                raise ReadError(
+                    "文件开头是 UTF-16 的字节顺序标记，但内容无法按 UTF-16 解码"
+                ) from None
             if encoding == "utf-8-sig":
                 raise ReadError("文件无法按 UTF-8、GBK 或 GB18030 解码") from None
             continue
@@ -312,6 +354,13 @@ def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterat
     content = data[len(codecs.BOM_UTF8) :] if encoding == "utf-8-sig" else data
     # Blank (a full-width space is blank too, once decoded: only a short file can be).
     if not content.strip() or (len(content) < 4096 and not content.decode(encoding).strip()):
+        if spec.kind == "snapshot":
+            # A snapshot lists everything in force: a file without even a header is a
+            # failed export, not a day without rows.
+            what = "为空（0 字节）" if not data else "只有空白字符"
+            raise ReadError(
+                f"文件{what}，连表头也没有：全量快照不能是空文件（没有数据时也应有表头行）"
+            )
         # Nothing changed that day: no header, no rows.
         yield from _Tables(spec, [column.name for column in spec.columns]).tables(iter([]))
         return
@@ -345,12 +394,64 @@ def _csv_tables(spec: FeedSpec, data: bytes, encoding: str, size: int) -> Iterat
             yield table
     except pd.errors.EmptyDataError as error:
         raise ReadError("文件为空，没有表头") from error
-    except pd.errors.ParserError:
+    except pd.errors.ParserError as error:
+        if "EOF inside string" in str(error):
+            raise ReadError(_unclosed_quote(data.decode(encoding))) from None
         # Some rows are longer than the header: fine when the extra cells are empty. Read
         # again by the csv module, on from the rows already handed over.
         header, rows = _rows_with_trailing_blanks(data.decode(encoding))
         rest = _batched_bodies(rows, len(header), size)
         yield from _Tables(spec, header).tables(rest, skip=handed)
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """csv's limit on a field's length lifted to ``size`` for a while: a quote left open
+    swallows the rest of the file into one field."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, size + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _record_lines(text: str) -> Iterator[tuple[int, int]]:
+    """The first and last line (from 1) of every record of a CSV text: a record runs over
+    several lines when a quote opened on its first line closes only on its last."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous = 0
+    try:
+        for _ in reader:
+            yield previous + 1, reader.line_num
+            previous = reader.line_num
+    except csv.Error:
+        return
+
+
+def _unclosed_quote(text: str) -> str:
+    """The reason for a CSV that ends inside a quoted value: the line where the quote opens."""
+    with _field_limit(len(text)):
+        last = deque(_record_lines(text), maxlen=1)
+    where = f"第{last[0][0]}行的" if last else ""
+    return f"{where}引号未闭合，其后直到文件末尾都被读成了一个值"
+
+
+def quote_cause(data: bytes, encoding: str) -> str | None:
+    """Why a CSV's data rows may be fewer than its marker says: the first record that runs
+    over several lines (a quote not closed on its own line), or None."""
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    with _field_limit(len(text)):
+        for first, last in _record_lines(text):
+            if last > first:
+                return (
+                    f"第{first}行的引号直到第{last}行才闭合，第{first}至{last}行被读成了一行"
+                    "（引号可能未闭合）"
+                )
+    return None
 
 
 def read_csv(spec: FeedSpec, data: bytes | Path) -> RawTable:
@@ -382,21 +483,42 @@ def read_xlsx_chunks(
         else:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, OSError, ValueError) as error:
-        raise ReadError(f"无法打开 XLSX 文件：{type(error).__name__}") from error
+        try:
+            content = data.read_bytes() if isinstance(data, Path) else data
+        except OSError:
+            raise ReadError(f"无法打开 XLSX 文件：{type(error).__name__}") from error
+        raise ReadError(f"无法打开 XLSX 文件：{not_a_workbook(content)}") from error
     assert spec.sheet is not None
     names = {header_key(name): name for name in workbook.sheet_names}
     sheet_name = names.get(header_key(spec.sheet))
     if sheet_name is None:
         raise ReadError(f"找不到工作表“{spec.sheet}”（现有：{'、'.join(workbook.sheet_names)}）")
-    sheet = workbook.get_sheet_by_name(sheet_name)
+
+    def damaged(error: Exception) -> ReadError:
+        # The archive opened, but a part of it does not unpack or parse (cut or corrupted).
+        return ReadError(
+            f"无法打开 XLSX 文件：文件不完整或已损坏（工作表“{spec.sheet}”无法解读："
+            f"{type(error).__name__}），请重新导出后交付"
+        )
+
+    def next_rows(size: int) -> list[list[Any]]:
+        try:
+            return list(itertools.islice(rows, size))
+        except CalamineError as error:
+            raise damaged(error) from error
+
+    try:
+        sheet = workbook.get_sheet_by_name(sheet_name)
+    except CalamineError as error:
+        raise damaged(error) from error
     # Rows come from the sheet's first row but its first used column: the empty columns
     # before it are padded, so that positions (and unnamed headers' 列N) are the sheet's.
     number, left = 0, (sheet.start[1] if sheet.start else 0)
     rows = sheet.iter_rows()
     header: list[Any] | None = None
-    for row in rows:
+    while above := next_rows(1):
         number += 1
-        cells = [None] * left + [None if cell == "" else cell for cell in row]
+        cells = [None] * left + [None if cell == "" else cell for cell in above[0]]
         if not _is_blank(cells):
             header = cells
             break
@@ -407,11 +529,62 @@ def read_xlsx_chunks(
 
     def bodies() -> Iterator[pd.DataFrame]:
         nonlocal number
-        while batch := list(itertools.islice(rows, chunk_rows or CHUNK_ROWS)):
+        while batch := next_rows(chunk_rows or CHUNK_ROWS):
             yield _sheet_body(batch, left, len(header), number + 1)
             number += len(batch)
 
     yield from _Tables(spec, header).tables(bodies())
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """Whether the first bytes of a file are text (a CSV, an HTML page) in an encoding a
+    department uses; a character cut at the end of ``head`` does not count against it."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\0" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)(errors="strict").decode(head)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def not_a_workbook(data: bytes) -> str:
+    """Why bytes delivered as an XLSX workbook cannot be opened, in words a sender can act
+    on: empty, really a CSV or a web page, cut short, a legacy .xls, or encrypted."""
+    if not data:
+        return "文件为空（0 字节）"
+    if data.startswith(OLE2_SIGNATURE):
+        # Streams are named in UTF-16 in the compound file's directory.
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return "文件已加密（设有打开密码），请取消密码后重新导出交付"
+        if any(name.encode("utf-16-le") in data for name in ("Workbook", "Book")):
+            return "是旧版 .xls 文件（Excel 97-2003 格式），请另存为 .xlsx 后重新交付"
+        return "不是 XLSX 文件（是其他格式的 Office 文档）"
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "xl/workbook.xml" not in {name.lower() for name in archive.namelist()}:
+                    return "不是 XLSX 文件（压缩包中没有 Excel 工作簿）"
+                try:
+                    broken = archive.testzip() is not None
+                except (zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+                    broken = True
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+            # The archive's directory is at its end: a file cut short has none.
+            return "文件不完整（ZIP 压缩包被截断或已损坏），请重新交付"
+        if broken:
+            return "文件不完整（压缩包中的部分内容已损坏），请重新交付"
+        return "文件已损坏（工作簿结构无法识别），请重新导出后交付"
+    head = data[:4096]
+    if _looks_like_text(head):
+        if re.search(rb"<\s*(html|table)\b", head, re.IGNORECASE):
+            return "不是 XLSX 文件（内容是网页表格 HTML，可能是系统导出的“伪 Excel”文件）"
+        return "不是 XLSX 文件（内容是文本，可能是改了扩展名的 CSV）"
+    return "不是 XLSX 文件（无法识别的文件格式）"
 
 
 def _sheet_body(rows: list[list[Any]], left: int, width: int, first: int) -> pd.DataFrame:

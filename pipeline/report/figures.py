@@ -6,7 +6,7 @@ The headline and per-category figures are counted from the same rows as ``alerts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -35,6 +35,9 @@ class DailyFigures:
     regional: pd.DataFrame
     feed_health: pd.DataFrame
     warnings: list[str]
+    # What makes the day's alerts incomplete (no household registry in force, no inbox):
+    # shown as a banner above everything else.
+    critical: list[str] = field(default_factory=list)
 
 
 def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
@@ -59,6 +62,8 @@ def daily_figures(
     business_date: date,
     feed_health: pd.DataFrame,
     warnings: list[str] | None = None,
+    *,
+    critical: list[str] | None = None,
 ) -> DailyFigures:
     values = {"business_date": business_date, "trend_days": TREND_DAYS}
     alerts = open_alerts(connection)
@@ -96,4 +101,5 @@ def daily_figures(
         regional=regional,
         feed_health=feed_health,
         warnings=list(warnings or []),
+        critical=list(critical or []),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -87,6 +88,10 @@ def summary_tables(outbox: Path) -> list[Table]:
 
 def print_summary(outbox: Path, console: Console | None = None) -> None:
     console = console or Console()
+    manifest = json.loads((outbox / "manifest.json").read_text(encoding="utf-8"))
+    for warning in manifest.get("critical_warnings", []):
+        # Before the tables: their figures are incomplete without the registry.
+        console.print(f"[bold red]严重：{escape(warning)}[/]")
     for table in summary_tables(outbox):
         console.print(table)
 

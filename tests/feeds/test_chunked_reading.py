@@ -147,6 +147,20 @@ def test_later_row_with_an_extra_value_is_unreadable_with_its_row_number(registr
             whole(read_csv_chunks(spec, data, chunk_rows=chunk_rows))
 
 
+def test_a_quote_left_open_is_named_by_its_line_whatever_the_chunk_size(registry):
+    spec = registry["hrss_employment"]
+    sixth = data_row("hrss_employment", 6)
+    sixth[1] = '"' + str(sixth[1])  # opens a quote no later line closes
+    lines = [hrss_line(n) for n in range(1, 6)] + [",".join(map(str, sixth)), hrss_line(7)]
+    data = csv_lines(spec, lines)
+
+    for chunk_rows in [*range(1, 10), WHOLE]:
+        with pytest.raises(
+            ReadError, match=r"^第7行的引号未闭合，其后直到文件末尾都被读成了一个值$"
+        ):
+            whole(read_csv_chunks(spec, data, chunk_rows=chunk_rows))
+
+
 def test_unreadable_delivery_is_reported_the_same_whatever_the_chunk_size(
     tmp_path, registry, monkeypatch
 ):

@@ -162,3 +162,60 @@ def test_a_csv_of_nothing_but_a_full_width_space_is_an_empty_delivery(tmp_path, 
     path = tmp_path / "hrss.csv"
     path.write_bytes("\u3000\r\n".encode("gbk"))
     assert len(read_csv(spec, path)) == 0
+
+
+def test_a_workbook_whose_sheet_does_not_unpack_is_damaged(tmp_path, registry):
+    import zipfile
+
+    spec = registry["housing_safety"]
+    rows = [
+        [person_id(n), f"户主{n}", "梅村村一组", "C级", "2026-02-01", "未改造"] for n in range(50)
+    ]
+    path = write_delivery(tmp_path, spec, D1, rows, marker=False)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        member = archive.getinfo("xl/worksheets/sheet1.xml")
+    # Spoil the sheet's compressed bytes; the archive's directory stays whole.
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra) + 40
+    data[start : start + 60] = bytes(60)
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(
+        ReadError, match=r"^无法打开 XLSX 文件：文件不完整或已损坏（工作表“鉴定结果”无法解读"
+    ):
+        read_xlsx(spec, path)
+
+
+def test_two_headers_for_one_column_are_refused_however_spelt(tmp_path, registry):
+    spec = registry["hrss_employment"]
+    header = ["身份证号", "姓名", "就业状态", "就业地区", "月工资", "变动日期", "月工资（元）"]
+    path = write_delivery(
+        tmp_path,
+        spec,
+        D1,
+        [[person_id(1), "张三", "失业登记", "", "3200", "2026-03-01", "3500"]],
+        header=header,
+    )
+    with pytest.raises(
+        ReadError,
+        match=r"^表头中第5列“月工资”和第7列“月工资（元）”都是合同中的“月工资”，无法判断应使用哪一列",
+    ):
+        read_csv(spec, path)
+
+
+def test_a_snapshot_of_nothing_but_blanks_has_no_header(tmp_path, registry):
+    """An increment of nothing is a day without changes; a snapshot must list what is in
+    force, so a file without even a header is a failed export."""
+    path = tmp_path / "vehicles.csv"
+    path.write_bytes("\u3000\r\n".encode())
+    with pytest.raises(ReadError, match=r"^文件只有空白字符，连表头也没有"):
+        read_csv(registry["police_vehicles"], path)
+    assert len(read_csv(registry["hrss_employment"], path)) == 0
+
+
+def test_utf16_is_known_by_its_byte_order_mark_in_either_order():
+    text = "姓名,备注\r\n张三,正常\r\n"
+    for written in ("utf-16-le", "utf-16-be"):
+        bom = "\ufeff".encode(written)
+        decoded, actual = decode(bom + text.encode(written), "gbk")
+        assert (decoded.lstrip("\ufeff"), actual) == (text, "utf-16")
