@@ -277,14 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(getattr(args, "home", None), args.verbose)
     from pipeline.alerts.rules import RulesConfigError
     from pipeline.feeds.registry import FeedConfigError
+    from pipeline.paths import HomeUnusable
     from pipeline.settings import SettingsError
 
+    home = getattr(args, "home", None)
     try:
+        setup_logging(home, args.verbose)  # makes HOME's folders: a HOME that is a file
         return int(args.handler(args))
-    except (CommandError, FeedConfigError, RulesConfigError, SettingsError) as error:
+    except (CommandError, FeedConfigError, RulesConfigError, SettingsError, HomeUnusable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -294,6 +296,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except Exception as error:
+        from pipeline.warehouse.ledger import WarehouseCorrupt, damaged_warehouse
+
+        # A damaged warehouse, found on opening it or on reading a block of it later.
+        damaged = error if isinstance(error, WarehouseCorrupt) else None
+        if damaged is None and home is not None:
+            damaged = damaged_warehouse(error, Home(home.resolve()).warehouse)
+        if damaged is not None:
+            print(f"error: {damaged}", file=sys.stderr)
+            return 2
         # The message may quote a value from the data: stderr and the log get the type only.
         log.error(
             "run failed: %s\n%s",

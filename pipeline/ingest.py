@@ -30,7 +30,13 @@ import pyarrow.parquet as pq
 
 from pipeline.feeds import inbox as inbox_protocol
 from pipeline.feeds import sql_source
-from pipeline.feeds.readers import RawTable, ReadError, read_file_chunks, table_from_query
+from pipeline.feeds.readers import (
+    RawTable,
+    ReadError,
+    quote_cause,
+    read_file_chunks,
+    table_from_query,
+)
 from pipeline.feeds.registry import FeedSpec
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import Home
@@ -74,6 +80,8 @@ class FeedPlan:
     deliveries: list[DeliveryResult]
     # Set when the feed could not be looked at, e.g. a database that is not configured.
     unavailable: str = ""
+    # Files in the feed's folder that are no delivery: {"file": name, "reason": why}.
+    strays: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -123,6 +131,10 @@ def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path
 
 
 def _ingest_files(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
+    strays = inbox_protocol.stray_files(settings.inbox, spec)
+    if strays:
+        # File names are the sender's: the log gets the count, the manifest the names.
+        log.warning("%s: %d file(s) in the feed's folder match no delivery", spec.feed, len(strays))
     results = []
     for delivery in inbox_protocol.find_deliveries(settings.inbox, spec, business_date):
         try:
@@ -146,7 +158,12 @@ def _ingest_files(spec: FeedSpec, settings: Settings, business_date: date) -> Fe
                     reason=f"读取时发生内部错误（{type(error).__name__}），详见日志",
                 )
             )
-    return FeedPlan(spec.feed, business_date.isoformat(), results)
+    return FeedPlan(
+        spec.feed,
+        business_date.isoformat(),
+        results,
+        strays=[{"file": name, "reason": reason} for name, reason in strays],
+    )
 
 
 def _ingest_file(
@@ -176,9 +193,16 @@ def _ingest_file(
         result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
         return result
     staged = staged_dir(settings, spec, delivery.business_date, result.sha256)
+
+    def cause(read: DeliveryResult) -> str | None:
+        # A quote left open makes several lines one row: name where it opens.
+        if spec.format != "csv" or read.encoding is None:
+            return None
+        return quote_cause(data, read.encoding)
+
     cached = _cached(staged)
     if cached is not None:
-        return _with_marker_check(cached, marker.rows)
+        return _with_marker_check(cached, marker.rows, cause)
     try:
         _stage(
             spec,
@@ -193,22 +217,31 @@ def _ingest_file(
         result.encoding = None
         result.rows_read = result.rows_loaded = result.rows_quarantined = result.rows_rejected = 0
         return result
-    return _with_marker_check(result, marker.rows)
+    return _with_marker_check(result, marker.rows, cause)
 
 
-def _with_marker_check(staged: DeliveryResult, marker_rows: int) -> DeliveryResult:
+def _with_marker_check(
+    staged: DeliveryResult,
+    marker_rows: int,
+    cause: Callable[[DeliveryResult], str | None] | None = None,
+) -> DeliveryResult:
     """The delivery as staged, unless its data rows are not as many as its marker says
-    (which comes first: a file cut short may fail other checks too)."""
+    (which comes first: a file cut short may fail other checks too); ``cause`` says why
+    the rows may be off, when it can tell."""
     staged.marker_rows = marker_rows
     rows = staged.rows_read if staged.status == "staged" else staged.rows_rejected
     if staged.status in ("staged", "rejected") and rows != marker_rows:
-        return _reject_row_count(staged, rows, marker_rows)
+        return _reject_row_count(staged, rows, marker_rows, cause(staged) if cause else None)
     return staged
 
 
-def _reject_row_count(result: DeliveryResult, rows: int, marker_rows: int) -> DeliveryResult:
+def _reject_row_count(
+    result: DeliveryResult, rows: int, marker_rows: int, cause: str | None = None
+) -> DeliveryResult:
     result.status, result.staged = "rejected", None
     result.reason = f"数据行数 {rows} 与 .ok 标记 rows={marker_rows} 不符，整批拒收"
+    if cause:
+        result.reason += f"：{cause}"
     result.rows_rejected, result.rows_read, result.rows_loaded, result.rows_quarantined = (
         rows,
         0,
@@ -463,6 +496,37 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         date=business_date.isoformat(),
         status="",
     )
+    try:
+        plan.deliveries.append(_read_view(spec, settings, business_date, str(url), window, result))
+    except sql_source.ViewMismatch as error:
+        # The database answered: no retry mends this. A view short of columns is a
+        # delivery of the wrong shape (rejected); no view at all, no delivery (missing).
+        log.warning("%s: %s", spec.feed, error)
+        if error.missing_columns:
+            plan.deliveries.append(
+                DeliveryResult(
+                    feed=result.feed,
+                    file=result.file,
+                    date=result.date,
+                    status="rejected",
+                    reason=str(error),
+                )
+            )
+        else:
+            plan.unavailable = str(error)
+    return plan
+
+
+def _read_view(
+    spec: FeedSpec,
+    settings: Settings,
+    business_date: date,
+    url: str,
+    window: sql_source.Window,
+    result: DeliveryResult,
+) -> DeliveryResult:
+    """The view's rows in ``window`` staged into ``result``, or what this date's last
+    reading staged when the rows are unchanged since."""
     digest = sql_source.Digest([column.name for column in spec.columns])
     chunks: Iterable[pd.DataFrame] | None = None
     known: str | None = None
@@ -470,18 +534,17 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         # This date was read before: its digest first, and nothing more if it is unchanged.
         started = time.perf_counter()
         with stage("reading"):
-            known, frames = sql_source.digest_window(spec, str(url), window)
+            known, frames = sql_source.digest_window(spec, url, window)
         result.timings["digest_s"] = round(time.perf_counter() - started, 3)
         cached = _cached(staged_dir(settings, spec, business_date, known))
         if cached is not None:
-            plan.deliveries.append(cached)
-            return plan
+            return cached
         if frames is not None:
             # New rows, in one chunk: staged from that reading (else read again).
             chunks, digest = frames, sql_source.Digest.known(known)
     if chunks is None:
         # A first reading of this date (each morning's) is read once, staged as it comes.
-        chunks = sql_source.read_window_chunks(spec, str(url), window, digest=digest)
+        chunks = sql_source.read_window_chunks(spec, url, window, digest=digest)
 
     def tables() -> Iterator[RawTable]:
         assert chunks is not None
@@ -506,5 +569,4 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
         folder=staging_folder(settings, spec),
         today=business_date,
     )
-    plan.deliveries.append(result)
-    return plan
+    return result

@@ -48,5 +48,28 @@ class Home:
     def ensure(self) -> Home:
         # Personal data lives here (staging, warehouse, quarantine): owner and group only.
         for folder in (self.root, self.warehouse.parent, self.staging, self.logs):
-            folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+            try:
+                folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as error:
+                raise HomeUnusable(self._blocked(folder)) from error
         return self
+
+    def _blocked(self, folder: Path) -> str:
+        # The nearest of the folder and its parents that exists and is not a folder.
+        blocker = next(
+            (path for path in (folder, *folder.parents) if path.exists() and not path.is_dir()),
+            folder,
+        )
+        choose = "请用 --home（或 PIPELINE_HOME）指定一个文件夹（不存在时会自动创建）"
+        if blocker == self.root:
+            return f"HOME {self.root} 是一个文件，而不是文件夹：{choose}"
+        if blocker.is_relative_to(self.root):
+            return (
+                f"HOME {self.root} 中的 {blocker.relative_to(self.root)} 是一个文件，"
+                "流水线要在那里建文件夹：请将这个文件移走或改名"
+            )
+        return f"HOME {self.root} 无法创建：{blocker} 是一个文件，而不是文件夹：{choose}"
+
+
+class HomeUnusable(RuntimeError):
+    """HOME, or a folder the pipeline keeps in it, is a file: the message says which."""

@@ -1,7 +1,10 @@
 """The medical claims view on the front-end server, read through SQLAlchemy.
 
 The view name and columns come from the registry; they are quoted by
-SQLAlchemy's constructs and the window dates are bound parameters.
+SQLAlchemy's constructs and the window dates are bound parameters. The rows come
+through a server-side cursor, a chunk at a time, and a view that is missing or short
+of a column is said to be so (``ViewMismatch``), apart from a server that cannot be
+reached (``SourceUnavailable``).
 """
 
 from __future__ import annotations
@@ -117,7 +120,9 @@ def read_window_chunks(
     the validation all the same). Each frame's rows go into ``digest`` first, if given."""
     names = [column.name for column in spec.columns]
     for rows in _row_batches(spec, url, window, chunk_rows or CHUNK_ROWS, digest):
-        yield pd.DataFrame(rows, columns=names, dtype="object")
+        frame = pd.DataFrame(rows, columns=names, dtype="object")
+        del rows  # the frame holds the values: one chunk in memory, not two
+        yield frame
 
 
 def _row_batches(
@@ -130,25 +135,95 @@ def _row_batches(
             f"数据库连接串不可用：{redact(url)}（{type(error).__name__}）"
         ) from error
     try:
-        # The driver's cursor, fetched a chunk at a time (not SQLAlchemy's streaming mode,
-        # whose buffer would take the first rows before the cursor is read).
-        with engine.connect() as connection:
-            result = connection.execute(
-                _window_query(spec), {"start": window.start, "end": window.end}
-            )
-            # The driver's own tuples: SQLAlchemy's Row objects cost pandas ten times as
-            # much (10 s instead of 0.5 s for half a million claims).
-            cursor = result.cursor
-            while cursor is not None and (rows := list(cursor.fetchmany(size))):
-                if digest is not None:
-                    digest.update(rows)
-                yield rows
-    except sa.exc.OperationalError as error:
-        raise SourceUnavailable(
-            f"无法连接数据库 {redact(url)}：{type(error.orig).__name__}"
-        ) from error
+        try:
+            connection = engine.connect()
+        except sa.exc.DBAPIError as error:
+            raise SourceUnavailable(
+                f"无法连接数据库 {redact(url)}：{type(error.orig).__name__}"
+            ) from error
+        with connection:
+            # A server-side cursor where the driver has one (a named cursor on psycopg,
+            # SSCursor on PyMySQL): their plain cursors take the whole window into memory
+            # before the first row (1.3 GB for a million claims on PyMySQL).
+            streaming = connection.execution_options(yield_per=size)
+            try:
+                result = streaming.execute(
+                    _window_query(spec), {"start": window.start, "end": window.end}
+                )
+            except sa.exc.DBAPIError as error:
+                raise _query_failed(connection, spec, url, error) from error
+            try:
+                for partition in result.partitions(size):
+                    # The driver's own tuples (a Row's whole slice is its tuple, not a
+                    # copy): Row objects cost pandas ten times as much (10 s instead of
+                    # 0.5 s for half a million claims), and the digest stays what it was.
+                    rows = [row[:] for row in partition]
+                    del partition
+                    if digest is not None:
+                        digest.update(rows)
+                    yield rows
+                    del rows  # before the next chunk is fetched
+            except sa.exc.OperationalError as error:
+                raise SourceUnavailable(
+                    f"读取数据库 {redact(url)} 的视图 {_view(spec)} 时中断："
+                    f"{type(error.orig).__name__}"
+                ) from error
     finally:
         engine.dispose()
+
+
+class ViewMismatch(Exception):
+    """The database answered, but its view is not what the contract says: missing, short
+    of columns, or refused. Not a fault a retry mends; ``missing_columns`` names the
+    contract's columns the view lacks (none when the view itself is the problem)."""
+
+    def __init__(self, message: str, missing_columns: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.missing_columns = tuple(missing_columns)
+
+
+def _view(spec: FeedSpec) -> str:
+    assert spec.sql is not None
+    return spec.sql.view
+
+
+def _query_failed(
+    connection: sa.Connection, spec: FeedSpec, url: str, error: sa.exc.DBAPIError
+) -> Exception:
+    """What a refused query of the view means, said plainly: the view or some of its
+    columns missing (looked up in the database's catalogue), else the fault as it came."""
+    view = _view(spec)
+    if error.connection_invalidated:
+        return SourceUnavailable(
+            f"读取数据库 {redact(url)} 的视图 {view} 时连接中断：{type(error.orig).__name__}"
+        )
+    try:
+        connection.rollback()  # PostgreSQL answers nothing more in a failed transaction
+        found = [column["name"] for column in sa.inspect(connection).get_columns(view)]
+    except sa.exc.NoSuchTableError:
+        return ViewMismatch(f"数据库 {redact(url)} 中没有视图 {view}（或当前用户无权查看）")
+    except sa.exc.DBAPIError:
+        found = None
+    if found is not None:
+        # PostgreSQL keeps the case of quoted names; MariaDB and SQLite match any case.
+        exact = connection.dialect.name == "postgresql"
+        known = set(found) if exact else {name.casefold() for name in found}
+        missing = [
+            column.name
+            for column in spec.columns
+            if (column.name if exact else column.name.casefold()) not in known
+        ]
+        if missing:
+            return ViewMismatch(
+                f"数据库 {redact(url)} 的视图 {view} 缺少列：{'、'.join(missing)}", missing
+            )
+    if isinstance(error, sa.exc.OperationalError):
+        return SourceUnavailable(
+            f"查询数据库 {redact(url)} 的视图 {view} 失败：{type(error.orig).__name__}"
+        )
+    return ViewMismatch(
+        f"数据库 {redact(url)} 拒绝了对视图 {view} 的查询：{type(error.orig).__name__}"
+    )
 
 
 class Digest:

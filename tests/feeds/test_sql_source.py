@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -70,21 +71,24 @@ def settlement(
 
 
 class FrontEnd:
-    """A front-end server with the JSMX table behind the V_JSMX view."""
+    """A front-end server with the JSMX table behind the V_JSMX view (``view=False``: no
+    view; ``left_out``: columns the view does not show)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, view: bool = True, left_out: tuple[str, ...] = ()) -> None:
         self.engine = sa.create_engine(url)
         self.table = claims_table(sa.MetaData())
-        preparer = self.engine.dialect.identifier_preparer
+        quote = self.engine.dialect.identifier_preparer.quote
+        shown = ", ".join(
+            quote(column.name) for column in self.table.c if column.name not in left_out
+        )
         with self.engine.begin() as connection:
-            connection.execute(sa.text(f"drop view if exists {preparer.quote('V_JSMX')}"))
+            connection.execute(sa.text(f"drop view if exists {quote('V_JSMX')}"))
             self.table.drop(connection, checkfirst=True)
             self.table.create(connection)
-            connection.execute(
-                sa.text(
-                    f"create view {preparer.quote('V_JSMX')} as select * from {preparer.quote('JSMX')}"
+            if view:
+                connection.execute(
+                    sa.text(f"create view {quote('V_JSMX')} as select {shown} from {quote('JSMX')}")
                 )
-            )
 
     def post(self, *rows: dict) -> None:
         with self.engine.begin() as connection:
@@ -254,3 +258,160 @@ def test_a_window_larger_than_a_chunk_stages_what_one_chunk_would(tmp_path, monk
     changed = run(tmp_path / "chunked", url, D)
     assert changed.manifest["feeds"]["med_claims"]["deliveries"][0]["status"] == "loaded"
     assert len(read) == 3
+
+
+SERVERS = {
+    "mariadb": (
+        "PIPELINE_TEST_MARIADB_URL",
+        "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4",
+    ),
+    "postgresql": (
+        "PIPELINE_TEST_POSTGRES_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    ),
+}
+BACKENDS = [
+    pytest.param("sqlite"),
+    pytest.param("mariadb", marks=pytest.mark.services),
+    pytest.param("postgresql", marks=pytest.mark.services),
+]
+
+
+def url_of(backend: str, tmp_path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'frontend.sqlite'}"
+    return require_service(*SERVERS[backend])
+
+
+class ViewReads:
+    """Every query the pipeline sends to the claims view: the driver's cursor, and how many
+    rows the driver has taken from the server for the last one."""
+
+    def __init__(self) -> None:
+        self.cursors: list = []
+        self.decoded = 0  # rows PyMySQL decoded from the wire since the last query was sent
+
+    @staticmethod
+    def reads_view(statement: str) -> bool:
+        return "V_JSMX" in statement and statement.lstrip().upper().startswith("SELECT")
+
+    def before(self, connection, cursor, statement, parameters, context, executemany):
+        if self.reads_view(statement):
+            self.decoded = 0
+
+    def after(self, connection, cursor, statement, parameters, context, executemany):
+        if self.reads_view(statement):
+            self.cursors.append(cursor)
+
+    def received(self, backend: str) -> int | None:
+        if backend == "postgresql":
+            # What the server last sent: the whole window to a client-side cursor, one
+            # FETCH to a named one.
+            return self.cursors[-1].pgresult.ntuples
+        if backend == "mariadb":
+            return self.decoded
+        return None  # sqlite3 steps through the result as it is fetched
+
+
+@pytest.fixture
+def view_reads(monkeypatch):
+    import pymysql.connections
+
+    reads = ViewReads()
+    decode = pymysql.connections.MySQLResult._read_row_from_packet
+
+    def counted(result, packet):
+        reads.decoded += 1
+        return decode(result, packet)
+
+    monkeypatch.setattr(pymysql.connections.MySQLResult, "_read_row_from_packet", counted)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", reads.before)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", reads.after)
+    yield reads
+    sa.event.remove(sa.engine.Engine, "before_cursor_execute", reads.before)
+    sa.event.remove(sa.engine.Engine, "after_cursor_execute", reads.after)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_view_is_read_from_the_server_a_chunk_at_a_time(
+    backend, tmp_path, registry, view_reads
+):
+    """A year of a province's claims never sits in memory whole: the first chunk comes
+    before the driver has taken the rest from the server (a named cursor on PostgreSQL,
+    an unbuffered one on MariaDB), every chunk holds at most the chunk size, and the
+    chunk size changes no row."""
+    from pipeline.feeds import sql_source
+
+    url = url_of(backend, tmp_path)
+    FrontEnd(url).post(
+        *(
+            settlement(f"S{serial:05d}", serial % 400, D - timedelta(days=serial % 300), "10.00")
+            for serial in range(2500)
+        )
+    )
+    spec = registry["med_claims"]
+    window = sql_source.window_for(spec, D, None)
+
+    chunks = sql_source.read_window_chunks(spec, url, window, chunk_rows=400)
+    first = next(chunks)
+    (cursor,) = view_reads.cursors
+    held = view_reads.received(backend)
+    frames = [first, *chunks]
+
+    assert [len(frame) for frame in frames] == [400] * 6 + [100]
+    if backend == "postgresql":
+        import psycopg
+
+        assert isinstance(cursor, psycopg.ServerCursor)
+        assert held <= 400
+    if backend == "mariadb":
+        import pymysql.cursors
+
+        assert isinstance(cursor, pymysql.cursors.SSCursor)
+        assert held <= 400
+    whole = list(sql_source.read_window_chunks(spec, url, window, chunk_rows=10_000))
+    assert len(whole) == 1
+
+    def by_serial(frames):
+        return pd.concat(frames).sort_values("JSLSH").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(by_serial(frames), by_serial(whole))
+    assert by_serial(whole)["JSLSH"].tolist() == [f"S{serial:05d}" for serial in range(2500)]
+
+
+def with_password(url: str) -> str:
+    """The URL with a password, where the server lets any in (PostgreSQL's trust)."""
+    parsed = sa.make_url(url)
+    if parsed.password is None and parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(password="pw-never-shown")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_without_the_view_says_so(backend, tmp_path, monkeypatch):
+    url = with_password(url_of(backend, tmp_path))
+    FrontEnd(url, view=False)
+    monkeypatch.setenv("PIPELINE_MED_CLAIMS_URL", url)
+
+    info = run(tmp_path, url, D).manifest["feeds"]["med_claims"]
+
+    assert info["status"] == "missing"
+    assert "中没有视图 V_JSMX" in info["reason"]
+    assert "无法连接" not in info["reason"]
+    password = sa.make_url(url).password
+    assert password is None or password not in info["reason"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_view_without_a_column_names_the_column(backend, tmp_path, monkeypatch):
+    url = with_password(url_of(backend, tmp_path))
+    FrontEnd(url, left_out=("GRZF",)).post(settlement("S001", 1, D, "100.00"))
+    monkeypatch.setenv("PIPELINE_MED_CLAIMS_URL", url)
+
+    info = run(tmp_path, url, D).manifest["feeds"]["med_claims"]
+
+    assert info["status"] == "rejected"
+    assert info["reason"].endswith("的视图 V_JSMX 缺少列：GRZF")
+    assert "无法连接" not in info["reason"]
+    password = sa.make_url(url).password
+    assert password is None or password not in info["reason"]
