@@ -2,7 +2,8 @@
 
 This file only wires steps of ``pipeline.steps``; nothing is read or computed when
 it is imported. The 06:30 run processes the business date before its logical date
-(China time) unless the ``business_date`` param says otherwise; INBOX and HOME come
+(China time) unless the ``business_date`` param says otherwise; a manual run without a
+logical date (Airflow 3) goes by its ``run_after`` instead. INBOX and HOME come
 from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``. A run starts
 its work once the run before it has ended, backfills included.
 
@@ -20,10 +21,18 @@ the warehouse busy) are retried with backoff; anything else fails at once.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pendulum
-from airflow.sdk import Param, PokeReturnValue, dag, get_current_context, task, task_group
+from airflow.sdk import (
+    Context,
+    Param,
+    PokeReturnValue,
+    dag,
+    get_current_context,
+    task,
+    task_group,
+)
 from airflow.sdk.exceptions import AirflowSkipException
 from fpwarn_shared import DEFAULT_ARGS, OUTBOX, WAREHOUSE_POOL
 
@@ -55,6 +64,12 @@ def claims_connection() -> dict[str, str]:
     return {"med_claims_url": url}
 
 
+def run_date(context: Context) -> datetime:
+    """The run's logical date; a manual run may have none (Airflow 3), and then the time
+    it was triggered for (``run_after``) stands in."""
+    return context.get("logical_date") or context["dag_run"].run_after
+
+
 @dag(
     dag_id="fpwarn_daily",
     description="防止返贫动态监测：部门数据入库、分类分级预警、乡镇核实表",
@@ -67,8 +82,14 @@ def claims_connection() -> dict[str, str]:
     default_args=DEFAULT_ARGS,
     tags=["fpwarn", "daily"],
     params={
+        # format date: the trigger form offers a date picker, and Airflow refuses a run
+        # whose business_date is no date (2026-02-30) before it starts.
         "business_date": Param(
-            None, type=["null", "string"], description="YYYY-MM-DD; default: the logical date"
+            None,
+            type=["null", "string"],
+            format="date",
+            title="业务日期",
+            description="要处理的业务日期（YYYY-MM-DD）；留空则为运行日期（北京时间）的前一天",
         ),
         "inbox": Param(None, type=["null", "string"], description="default: PIPELINE_INBOX"),
         "home": Param(None, type=["null", "string"], description="default: PIPELINE_HOME"),
@@ -82,9 +103,14 @@ def fpwarn_daily() -> None:
         """Day D's alerts build on day D-1's, and its claims window on D-1's pull: a run
         starts once the run before it (by logical date) has ended. max_active_runs does
         this for scheduled runs; a backfill runs up to ten at once unless held here."""
-        previous = get_current_context()["ti"].get_previous_dagrun()
-        running = previous is not None and previous.state in ("queued", "running")
-        if running:
+        context = get_current_context()
+        ti = context["ti"]
+        # get_previous_dagrun finds nothing for a run without a logical date (a manual run
+        # in Airflow 3): the run before it is found by the time it was triggered instead.
+        previous = ti.get_previous_ti(logical_date=run_date(context))
+        state = ti.get_dagrun_state(ti.dag_id, previous.run_id) if previous else None
+        running = state in ("queued", "running")
+        if running and previous:
             log.info("等待前一次运行（%s）结束：每日预警以前一日的结果为基础", previous.run_id)
         return PokeReturnValue(is_done=not running)
 
@@ -93,7 +119,7 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         context = get_current_context()
-        return steps.business_date(context["params"]["business_date"], context["logical_date"])
+        return steps.business_date(context["params"]["business_date"], run_date(context))
 
     @task
     def feeds() -> list[str]:

@@ -42,15 +42,17 @@ def settings_for(inbox: str | None, home: str | None) -> Settings:
     return load_settings(Path(home), Path(inbox))
 
 
-def business_date(requested: str | None, logical_date: datetime) -> str:
-    """The date to process: the one asked for, else the day before the run's logical date
-    in China time (the 06:30 run processes what the departments delivered for yesterday)."""
+def business_date(requested: str | None, run_date: datetime) -> str:
+    """The date to process: the one asked for, else the day before ``run_date`` in China
+    time (the 06:30 run processes what the departments delivered for yesterday).
+    ``run_date`` is the run's logical date, or when it has none (a manual run) the time it
+    was triggered for."""
     if requested:
         try:
             return date.fromisoformat(str(requested)).isoformat()
         except ValueError as error:
             raise StepError(f"business_date is not a date (YYYY-MM-DD): {requested!r}") from error
-    local = logical_date.astimezone(CHINA) if logical_date.tzinfo else logical_date
+    local = run_date.astimezone(CHINA) if run_date.tzinfo else run_date
     return (local.date() - timedelta(days=1)).isoformat()
 
 

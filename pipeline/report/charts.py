@@ -1,22 +1,26 @@
 """The report's charts, drawn with matplotlib: SVG for the page (text stays text, so the
 browser renders the Chinese with its own fonts and the page needs no font file), the
-same figures again for the printable PDF."""
+same charts again into the printable PDF's pages.
+
+Each chart draws into the figure it is given: a figure of its own for the page, a part
+of an A4 sheet for the PDF (``page.report_pdf``), so the PDF keeps its text as text and
+lays every label out itself instead of shrinking a picture of the page's figure."""
 
 from __future__ import annotations
 
 import io
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase
 
 from pipeline.report.figures import GRADE_LABELS, GRADES, DailyFigures
 
@@ -53,6 +57,9 @@ def _style() -> Iterator[None]:
         "axes.spines.top": False,
         "axes.spines.right": False,
         "font.size": 10,
+        # Township and village names are department text: "$…$" must stay text, never
+        # mathtext (a stray "$\\foo$" would stop the report).
+        "text.parse_math": False,
     }
     with matplotlib.rc_context(settings), warnings.catch_warnings():  # type: ignore[arg-type]
         warnings.simplefilter("ignore")  # missing glyphs when no CJK font is installed
@@ -74,26 +81,29 @@ def _stacked_bars(ax: plt.Axes, labels: list[str], rows: list[dict[str, int]]) -
     ax.set_ylabel("预警数")
 
 
+def _crowded(count: int) -> bool:
+    return count > 6
+
+
 def _slant_if_crowded(ax: plt.Axes, count: int) -> None:
     """A district of many townships: slanted names stay readable."""
-    if count > 6:
+    if _crowded(count):
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
 
 
-def township_chart(figures: DailyFigures) -> Figure:
+def township_chart(figure: FigureBase, figures: DailyFigures) -> None:
     table = figures.by_township
-    figure, ax = plt.subplots(figsize=(7.5, 3.4))
+    ax = figure.subplots()
     _stacked_bars(ax, list(table["township_name"]), table[list(GRADES)].to_dict("records"))
     ax.set_title("各乡镇在办预警（按等级）", loc="left")
     _slant_if_crowded(ax, len(table))
-    return figure
 
 
-def category_chart(figures: DailyFigures) -> Figure:
+def category_chart(figure: FigureBase, figures: DailyFigures) -> None:
     table = figures.by_category.iloc[::-1]
-    figure, ax = plt.subplots(figsize=(7.5, 0.35 * max(len(table), 3) + 1.0))
+    ax = figure.subplots()
     left = [0] * len(table)
     labels = list(table["label"])
     for grade in GRADES:
@@ -104,12 +114,11 @@ def category_chart(figures: DailyFigures) -> Figure:
         ax.annotate(f" {total}", (total, position), va="center", fontsize=9)
     ax.legend(frameon=False, ncols=3, loc="lower right")
     ax.set_title("在办预警按风险类别", loc="left")
-    return figure
 
 
-def trend_chart(figures: DailyFigures) -> Figure:
+def trend_chart(figure: FigureBase, figures: DailyFigures) -> None:
     trend = figures.trend
-    figure, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax = figure.subplots()
     dates = [day.strftime("%m-%d") for day in trend["as_of_date"]]
     ax.plot(dates, trend["open_alerts"], marker="o", color="#2f5597", label="在办预警")
     ax.bar(dates, trend["new_alerts"], color="#9dc3e6", label="当日新增")
@@ -121,12 +130,11 @@ def trend_chart(figures: DailyFigures) -> Figure:
     ax.set_title("近30天预警趋势", loc="left")
     step = max(1, len(dates) // 10)
     ax.set_xticks(range(0, len(dates), step), dates[::step])
-    return figure
 
 
-def verification_chart(figures: DailyFigures) -> Figure:
+def verification_chart(figure: FigureBase, figures: DailyFigures) -> None:
     table = figures.verification
-    figure, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax = figure.subplots()
     labels = list(table["township_name"].fillna(table["township_code"]))
     positions = range(len(labels))
     width = 0.28
@@ -147,14 +155,29 @@ def verification_chart(figures: DailyFigures) -> Figure:
     ax.legend(frameon=False, ncols=3, loc="upper right")
     ax.set_title("各乡镇核实进度", loc="left")
     _slant_if_crowded(ax, len(labels))
-    return figure
 
 
+class Chart(NamedTuple):
+    draw: Callable[[FigureBase, DailyFigures], None]
+    height: Callable[[DailyFigures], float]  # inches, at WIDTH
+
+
+WIDTH = 7.5  # inches: the page's chart width
+SLANTED_NAMES = 0.6  # inches more for a chart whose township names are slanted
 CHARTS = {
-    "townships": township_chart,
-    "categories": category_chart,
-    "trend": trend_chart,
-    "verification": verification_chart,
+    "townships": Chart(
+        township_chart,
+        lambda figures: 3.4 + SLANTED_NAMES * _crowded(len(figures.by_township)),
+    ),
+    # One row per category shown, so a long list keeps its labels apart.
+    "categories": Chart(
+        category_chart, lambda figures: 0.35 * max(len(figures.by_category), 3) + 1.0
+    ),
+    "trend": Chart(trend_chart, lambda figures: 3.0),
+    "verification": Chart(
+        verification_chart,
+        lambda figures: 3.0 + SLANTED_NAMES * _crowded(len(figures.verification)),
+    ),
 }
 
 
@@ -170,4 +193,9 @@ def svg(figure: Figure) -> str:
 
 def chart_svgs(figures: DailyFigures) -> dict[str, str]:
     with _style():
-        return {name: svg(draw(figures)) for name, draw in CHARTS.items()}
+        drawn = {}
+        for name, chart in CHARTS.items():
+            figure = plt.figure(figsize=(WIDTH, chart.height(figures)))
+            chart.draw(figure, figures)
+            drawn[name] = svg(figure)
+        return drawn

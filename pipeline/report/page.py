@@ -15,6 +15,8 @@ import jinja2
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from pipeline.outbox import atomic_write_bytes
 from pipeline.report import charts
@@ -33,6 +35,7 @@ STATUS_LABELS = {
     "rejected": "已拒收",
 }
 A4_LANDSCAPE = (11.69, 8.27)
+SHEET_MARGIN = 0.2  # inches, around each chart with its labels: what printers leave blank
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -44,7 +47,9 @@ def report_html(figures: DailyFigures) -> str:
     return TEMPLATES.get_template("report.html.j2").render(
         day=figures.business_date.isoformat(),
         h=figures.headline,
-        warnings=figures.warnings,
+        critical=figures.critical,
+        # The critical ones are in the banner already.
+        warnings=[warning for warning in figures.warnings if warning not in figures.critical],
         charts=charts.chart_svgs(figures),
         verification=figures.verification.to_dict("records"),
         townships=figures.by_township.to_dict("records"),
@@ -67,6 +72,43 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
         plt.close(figure)
 
 
+def _chart_sheet(
+    figures: DailyFigures, names: tuple[str, ...], headline: str | None = None
+) -> Figure:
+    """An A4 sheet: the title (and the headline), then the named charts one above the
+    other. Each chart is drawn on the sheet itself, so its text stays text in the PDF, and
+    constrained layout keeps every label inside its own part of the sheet; each part is
+    as tall as the chart's own height allows."""
+    sheet = plt.figure(
+        figsize=A4_LANDSCAPE, layout=ConstrainedLayoutEngine(w_pad=SHEET_MARGIN, h_pad=SHEET_MARGIN)
+    )
+    header = 1.1 if headline else 0.8  # inches
+    wanted = [charts.CHARTS[name].height(figures) for name in names]
+    # The header keeps its height; the charts share the rest in proportion to their own.
+    scale = (A4_LANDSCAPE[1] - header) / sum(wanted)
+    top, *parts = sheet.subfigures(
+        len(names) + 1,
+        1,
+        squeeze=False,
+        height_ratios=[header, *(height * scale for height in wanted)],
+    ).ravel()
+    # Text is placed by hand in the header (layout only moves axes): the title a third
+    # of an inch from the sheet's top edge, where printers still print.
+    top.text(
+        0.05,
+        1 - 0.35 / header,
+        f"防止返贫动态监测预警日报 {figures.business_date}",
+        fontsize=16,
+        weight="bold",
+        va="top",
+    )
+    if headline:
+        top.text(0.05, 0.1, headline, fontsize=11, va="bottom")
+    for name, part in zip(names, parts, strict=True):
+        charts.CHARTS[name].draw(part, figures)
+    return sheet
+
+
 def report_pdf(figures: DailyFigures) -> bytes:
     """The printable report: headline, the four charts, regional warnings and feed health."""
     buffer = io.BytesIO()
@@ -76,26 +118,16 @@ def report_pdf(figures: DailyFigures) -> bytes:
             f"在办预警 {h['open']}（红 {h['red']} · 橙 {h['orange']} · 黄 {h['yellow']}）    "
             f"今日新增 {h['new']}    逾期未核实 {h['escalated']}    涉及农户 {h['households']}"
         )
-        drawn = [draw(figures) for draw in charts.CHARTS.values()]
-        for page, pair in enumerate((drawn[:2], drawn[2:])):
-            sheet = plt.figure(figsize=A4_LANDSCAPE)
-            sheet.text(
-                0.05,
-                0.95,
-                f"防止返贫动态监测预警日报 {figures.business_date}",
-                fontsize=16,
-                weight="bold",
+        if figures.critical:
+            # A page of its own before the charts: the figures after it are incomplete.
+            _text_page(
+                pdf, f"本日预警不完整，请先处理（{figures.business_date}）", figures.critical
             )
-            if page == 0:
-                sheet.text(0.05, 0.91, headline, fontsize=11)
-            for slot, chart in enumerate(pair):
-                chart.canvas.draw()
-                image = chart.canvas.buffer_rgba()  # type: ignore[attr-defined]
-                axes = sheet.add_axes((0.05, 0.47 - slot * 0.44, 0.9, 0.41))
-                axes.imshow(image)
-                axes.set_axis_off()
-                plt.close(chart)
-            pdf.savefig(sheet, dpi=150)
+        for sheet in (
+            _chart_sheet(figures, ("townships", "categories"), headline),
+            _chart_sheet(figures, ("trend", "verification")),
+        ):
+            pdf.savefig(sheet)
             plt.close(sheet)
         regional = [
             f"{row['regional_id']}  {row['reason']}" for row in figures.regional.to_dict("records")

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from pipeline import steps
 from pipeline.daily import run_day
@@ -29,6 +30,89 @@ def test_business_date_is_the_day_before_the_run_in_china_time():
     assert steps.business_date(None, datetime(2026, 3, 1, 22, 30, tzinfo=UTC)) == "2026-03-01"
     assert steps.business_date(None, morning_after(date(2026, 3, 1))) == "2026-03-01"
     assert steps.business_date("2026-02-27", morning_after(date(2026, 3, 1))) == "2026-02-27"
+
+
+def test_a_manual_run_without_a_logical_date_processes_the_day_before_it(
+    tmp_path, airflow_db, dagbag
+):
+    """Airflow 3 triggers a run by hand with no logical date: its run_after (the time it
+    was triggered) places it, the day before in China time is processed, and the feedback
+    DAG, which never reads a logical date, runs by hand as well."""
+    day = date(2026, 3, 1)
+    summary = generate_district(tmp_path / "inbox", households=200, start=day, end=day, seed=7)
+    settings = home_for(tmp_path, summary.claims_url, summary.inbox)
+    conf = {"inbox": str(summary.inbox), "home": str(settings.home.root)}
+
+    run = dagbag.get_dag("fpwarn_daily").test(
+        logical_date=None, run_after=morning_after(day) + timedelta(hours=3), run_conf=conf
+    )
+
+    assert run.logical_date is None
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances() if ti.map_index < 0}
+    assert states["previous_run_finished"] == "success"
+    assert states["business_date"] == "success", states
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), states
+    manifest = json.loads((settings.home.outbox(day) / "manifest.json").read_text("utf-8"))
+    assert manifest["business_date"] == "2026-03-01"
+
+    feedback = dagbag.get_dag("fpwarn_feedback").test(
+        logical_date=None, run_after=datetime(2026, 3, 2, 3, tzinfo=UTC), run_conf=conf
+    )
+    assert str(feedback.state) in ("success", "DagRunState.SUCCESS"), feedback.state
+
+
+def test_a_manual_run_waits_for_the_run_before_it(tmp_path, airflow_db, dagbag, monkeypatch):
+    """The wait found no run before a run without a logical date and let it start at once,
+    over a day still being processed; now it waits (here until its timeout, shortened)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    dag = dagbag.get_dag("fpwarn_daily")
+    conf = {"inbox": str(tmp_path), "home": str(tmp_path)}
+    triggered = datetime(2026, 4, 2, 9, tzinfo=CHINA)
+    # The run before it: its tasks marked done rather than run, then put back to running.
+    before = dag.test(
+        logical_date=triggered - timedelta(days=1), run_conf=conf, mark_success_pattern=".*"
+    )
+    with create_session() as session:
+        session.execute(update(DagRun).where(DagRun.id == before.id).values(state="running"))
+    waiting = dag.get_task("previous_run_finished")
+    monkeypatch.setattr(waiting, "poke_interval", 1.0)
+    monkeypatch.setattr(waiting, "timeout", 3.0)
+
+    run = dag.test(
+        logical_date=None,
+        run_after=triggered,
+        run_conf=conf,
+        mark_success_pattern=r"(?!previous_run_finished$).*",
+    )
+
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances() if ti.map_index < 0}
+    assert states["previous_run_finished"] == "failed"  # still waiting when it timed out
+    assert states["business_date"] == "upstream_failed"
+
+
+def test_business_date_is_a_date_param_and_2026_02_30_is_refused(dagbag):
+    """The trigger form shows a date picker for a ``format: date`` param, and Airflow
+    validates the conf of every run it creates (trigger form, REST API, CLI) against it."""
+    from airflow.exceptions import ParamValidationError
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = dagbag.get_dag("fpwarn_daily")
+    # What the API server and scheduler hold: the serialised DAG.
+    served = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    schema = served.params.get_param("business_date").schema
+    assert schema["format"] == "date"
+    assert served.params.deep_merge({"business_date": "2026-02-28"}).validate()["business_date"]
+    for not_a_date in ("2026-02-30", "2026/03/01", "20260301"):
+        with pytest.raises(ParamValidationError, match="business_date"):
+            served.params.deep_merge({"business_date": not_a_date}).validate()
+    with pytest.raises(ParamValidationError, match="business_date"):
+        dag.test(logical_date=None, run_conf={"business_date": "2026-02-30"})
+    # Should such a conf reach a worker anyway, the step refuses it with its reason.
+    with pytest.raises(steps.StepError, match="2026-02-30"):
+        steps.business_date("2026-02-30", morning_after(date(2026, 3, 1)))
 
 
 def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):

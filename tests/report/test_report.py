@@ -7,15 +7,22 @@ every figure shown equals what the warehouse and alerts.csv hold.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.alerts.rules import load_rules
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
+from pipeline.demo.names import TOWNSHIP_NAMES
+from pipeline.report.figures import DailyFigures
+from pipeline.report.page import report_pdf
 from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)
@@ -50,9 +57,14 @@ def page(outbox):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         page = context.new_page()
         requests: list[str] = []
@@ -137,6 +149,41 @@ def test_the_figures_shown_are_the_warehouse_figures(page, outbox):
     assert browser_page.locator("#feeds tr[data-feed]").count() == 15
 
 
+SVG_TEXTS = """svg => {
+    const frame = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('text')].map(text => {
+        const box = text.getBoundingClientRect();
+        return [text.textContent, box.left >= frame.left && box.right <= frame.right
+                && box.top >= frame.top && box.bottom <= frame.bottom];
+    });
+}"""
+
+
+def test_every_chart_label_is_whole_on_the_page(page, outbox):
+    """The page's charts, as the browser lays their text out, keep every category and
+    township label inside the chart."""
+    browser_page, _ = page
+    folder, _ = outbox
+    alerts = pd.read_csv(folder / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    categories = load_rules().categories
+    shown = {
+        name: dict(browser_page.locator(f"#chart-{name} svg").evaluate(SVG_TEXTS))
+        for name in ("categories", "townships", "verification")
+    }
+    labels = {categories[code].label for code in alerts["category"].unique()}
+    assert {label: shown["categories"].get(label) for label in labels} == dict.fromkeys(
+        labels, True
+    )
+    townships = browser_page.locator(
+        "#townships tr[data-township] td:first-child"
+    ).all_inner_texts()
+    assert len(townships) >= 3
+    for name in ("townships", "verification"):
+        assert {town: shown[name].get(town) for town in townships} == dict.fromkeys(
+            townships, True
+        ), name
+
+
 def test_a_printable_pdf_comes_with_it(outbox):
     folder, _ = outbox
     pdf = (folder / "report.pdf").read_bytes()
@@ -144,3 +191,155 @@ def test_a_printable_pdf_comes_with_it(outbox):
     assert (
         pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 3
     )
+
+
+def _needs(tool: str, package: str) -> None:
+    if shutil.which(tool) is None:
+        message = f"{tool} is not installed (.ci/run installs Debian's {package})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def chart_text(pdf: bytes) -> str:
+    """The text of the PDF's chart pages (the first two; the third lists regional warnings,
+    which name townships and categories too) in drawing order, all whitespace removed: a
+    slanted label comes out one character per line, a label's own space as it may."""
+    _needs("pdftotext", "poppler-utils")
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-l", "2", "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    return re.sub(r"\s+", "", text)
+
+
+def ink_at_the_edges(pdf: bytes, folder: Path) -> list[str]:
+    """Pages drawn on within a tenth of an inch of their edge, where a label running off
+    the sheet would show (poppler's text boxes are no help there: they are as tall as the
+    font's whole box). The PDF leaves a fifth of an inch blank all round."""
+    _needs("pdftoppm", "poppler-utils")
+    from PIL import Image
+
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-gray", "-png", "-", folder / "page"], input=pdf, check=True
+    )
+    inked = []
+    for path in sorted(folder.glob("page-*.png")):
+        with Image.open(path) as image:
+            edges = image.convert("L")
+        band = 5  # pixels at 50 dpi
+        edges.paste(255, (band, band, edges.width - band, edges.height - band))
+        if edges.getextrema()[0] < 250:  # anything darker than paper
+            inked.append(path.name)
+    return inked
+
+
+def unwritten(labels: set[str], text: str) -> set[str]:
+    return {label for label in labels if re.sub(r"\s+", "", label) not in text}
+
+
+def test_the_pdf_shows_every_category_and_township_whole(outbox, tmp_path):
+    """Its charts were pictures of the page's figures, cut at the left: 收入低于监测线
+    printed as 入低于监测线. Now their labels are text, each one whole on its page."""
+    folder, warehouse = outbox
+    pdf = (folder / "report.pdf").read_bytes()
+    alerts = pd.read_csv(folder / "alerts.csv", encoding="utf-8-sig", dtype=str)
+    categories = load_rules().categories
+    labels = {categories[code].label for code in alerts["category"].unique()}
+    assert {"收入低于监测线", "主要劳动力死亡", "因病 医疗支出负担"} <= labels
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        townships = {
+            name
+            for (name,) in connection.execute(
+                "select distinct township_name from signals.int_households"
+            ).fetchall()
+        }
+    text = chart_text(pdf)
+    assert unwritten(labels, text) == set()
+    assert unwritten(townships, text) == set()
+    assert ink_at_the_edges(pdf, tmp_path) == []
+
+
+def crowded_district() -> DailyFigures:
+    """18 townships (their names slanted) and every category of the rules, as figures."""
+    names = TOWNSHIP_NAMES[:18]
+    codes = [f"341702{100 + index}" for index in range(len(names))]
+    counts = {
+        grade: [index % modulo for index in range(len(names))]
+        for grade, modulo in (("red", 3), ("orange", 5), ("yellow", 7))
+    }
+    by_township = pd.DataFrame({"township_code": codes, "township_name": names, **counts})
+    by_township["total"] = by_township[["red", "orange", "yellow"]].sum(axis=1)
+    categories = load_rules().categories
+    by_category = pd.DataFrame(
+        {
+            "category": list(categories),
+            "label": [category.label for category in categories.values()],
+            "red": 1,
+            "orange": 2,
+            "yellow": range(len(categories)),
+        }
+    )
+    by_category["total"] = by_category[["red", "orange", "yellow"]].sum(axis=1)
+    day = date(2026, 3, 4)
+    days = [day - timedelta(days=back) for back in range(29, -1, -1)]
+    trend = pd.DataFrame(
+        {"as_of_date": days, "open_alerts": range(30), "new_alerts": 2, "escalated_alerts": 1}
+    )
+    verification = pd.DataFrame(
+        {
+            "township_code": codes,
+            "township_name": names,
+            "awaiting": counts["yellow"],
+            "overdue": counts["red"],
+            "longest_overdue_days": 0,
+            "verified": counts["orange"],
+        }
+    )
+    headline = dict.fromkeys(("open", "new", "escalated", "households", "red", "orange"), 1)
+    return DailyFigures(
+        business_date=day,
+        headline={**headline, "yellow": 1},
+        by_township=by_township,
+        by_category=by_category,
+        trend=trend,
+        verification=verification,
+        regional=pd.DataFrame({"regional_id": [], "reason": []}),
+        feed_health=pd.DataFrame(
+            {
+                "title": ["农户基础信息"],
+                "owner": ["区乡村振兴局"],
+                "status": ["loaded"],
+                "rows_read": [1],
+                "rows_quarantined": [0],
+                "top_quarantine_reasons": [None],
+            }
+        ),
+        warnings=[],
+    )
+
+
+def test_a_crowded_pdf_still_shows_every_label_whole(tmp_path):
+    """A district of many townships slants their names; every category of the rules is open."""
+    figures = crowded_district()
+    pdf = report_pdf(figures)
+    text = chart_text(pdf)
+    assert (
+        unwritten({category.label for category in load_rules().categories.values()}, text) == set()
+    )
+    assert unwritten(set(figures.by_township["township_name"]), text) == set()
+    assert ink_at_the_edges(pdf, tmp_path) == []
+
+
+def test_a_township_name_in_dollars_is_drawn_as_text_not_mathtext():
+    """Names are department text: "$\\foo$" would stop matplotlib's mathtext parser."""
+    from pipeline.report.charts import chart_svgs
+
+    figures = crowded_district()
+    names = ["$\\foo$", "$1$ 镇", *figures.by_township["township_name"][2:]]
+    figures.by_township["township_name"] = names
+    figures.verification["township_name"] = names
+    assert "$\\foo$" in chart_svgs(figures)["townships"]
+    assert "$\\foo$" in chart_text(report_pdf(figures))
