@@ -37,6 +37,7 @@ from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feedback.returns import ReturnedWorkbook, read_returns
 from pipeline.feeds.arrival import arrival_size
+from pipeline.feeds.inbox import InboxMissing, require_inbox
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
@@ -48,11 +49,11 @@ from pipeline.report.figures import daily_figures
 from pipeline.report.page import write_report_beside
 from pipeline.review.feed_health import feed_health
 from pipeline.review.publish import publish_review_tables, review_url, safe_url
-from pipeline.settings import Settings, SettingsError
+from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.timings import stage
 from pipeline.warehouse import load
-from pipeline.warehouse.ledger import connect_read_only
+from pipeline.warehouse.ledger import WarehouseCorrupt, connect_read_only
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,11 @@ def ingest_one(
     """Ingest a feed; a fault in one feed is reported in its plan, never stops the day.
 
     With ``retry_transient`` a database that cannot be reached raises instead,
-    so that a scheduler can retry the task with backoff.
+    so that a scheduler can retry the task with backoff. A file feed without the inbox
+    folder raises ``InboxMissing``: that is no department's fault, and no day to go on with.
     """
+    if spec.is_file_feed:
+        _require_inbox(settings)
     try:
         return ingest_feed(spec, settings, business_date)
     except SourceUnavailable as error:
@@ -87,6 +91,8 @@ def ingest_one(
             raise
         log.warning("%s: source unavailable: %s", spec.feed, error)
         reason = str(error)
+    except WarehouseCorrupt:
+        raise  # the whole day stops, with the one line that says how to rebuild
     except Exception as error:
         # The message may quote a value from the data; the log gets the type and the stack only.
         log.error(
@@ -100,6 +106,16 @@ def ingest_one(
     path = plan_path(settings.home, spec.feed, business_date)
     atomic_write_text(path, plan.to_json())
     return path
+
+
+def _require_inbox(settings: Settings) -> None:
+    try:
+        require_inbox(settings.inbox)
+    except InboxMissing:
+        # For HOME/logs/pipeline.log only (the terminal shows warnings and up): on the
+        # command line the error itself is the one line on standard error.
+        log.info("inbox %s is missing or not a folder: the day is not processed", settings.inbox)
+        raise
 
 
 def raise_alerts(
@@ -249,11 +265,19 @@ def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
         if feed in manifest["feeds"]:
             manifest["feeds"][feed]["people_not_in_registry"] = count
     manifest["alerts"] = {name: getattr(alerts.alerts, name) for name in ALERT_FIGURES}
+    files, rejected = alerts.alerts.feedback_files, alerts.alerts.feedback_rejected
     manifest["feedback"] = {
-        "files": alerts.alerts.feedback_files,
+        "files": files,
         "rows_applied": alerts.alerts.verified,
-        "rows_rejected": len(alerts.alerts.feedback_rejected),
+        # A line may stand for no row (a file not applied) or many (filler rows).
+        "rows_rejected": sum(line.get("rows", 1) for line in rejected),
     }
+    # Why each file was not applied: its one line (partition reports carry the lines too).
+    not_applied = {
+        line["file"]: line["reason"] for line in rejected if files.get(line["file"]) == "rejected"
+    }
+    if not_applied:
+        manifest["feedback"]["rejected_files"] = not_applied
 
 
 def publish_outbox(
@@ -289,7 +313,17 @@ def publish_outbox(
                     connection, business_date, outbox, alerts.alerts
                 )
                 outputs.update(district_files)
-            manifest = build_manifest(business_date, registry, plans, connection)
+            manifest = build_manifest(
+                business_date, registry, plans, connection, inbox=settings.inbox
+            )
+            if manifest.get("critical_warnings"):
+                # The manifest says which feed and why (its reasons may quote the data).
+                log.warning(
+                    "%s: the household registry or the inbox is missing, the day's alerts are "
+                    "incomplete: see critical_warnings in %s",
+                    business_date,
+                    outbox / "manifest.json",
+                )
             if alerts is not None:
                 _add_alert_summary(manifest, alerts)
                 _add_district_summary(manifest, outbox)
@@ -299,7 +333,12 @@ def publish_outbox(
             with stage("report"):
                 health = feed_health(connection, business_date, manifest, registry)
                 figures = daily_figures(
-                    connection, load_rules(), business_date, health, manifest["warnings"]
+                    connection,
+                    load_rules(),
+                    business_date,
+                    health,
+                    manifest["warnings"],
+                    critical=manifest.get("critical_warnings", []),
                 )
                 # Drawn on another core while the township workbooks are written.
                 report = write_report_beside(figures, outbox)
@@ -359,11 +398,8 @@ def ingest_workers(settings: Settings, feeds: int) -> int:
     """Feeds read side by side by the command line: ``ingest_workers`` (HOME/config.yaml
     or PIPELINE_INGEST_WORKERS), by default one per core, at most two (each worker holds
     a feed's rows in memory). Under Airflow every feed is a task of its own anyway."""
-    value = settings.get("ingest_workers")
-    try:
-        workers = int(value) if value is not None else min(2, os.cpu_count() or 1)
-    except ValueError as error:
-        raise SettingsError(f"ingest_workers: not a number: {value!r}") from error
+    value = settings.get("ingest_workers")  # validated when the settings were loaded
+    workers = int(value) if value is not None else min(2, os.cpu_count() or 1)
     return max(1, min(workers, feeds))
 
 
@@ -461,6 +497,7 @@ def run_day(
     registry = registry or load_registry()
     tell = progress or (lambda _: None)
     started = time.perf_counter()
+    _require_inbox(settings)
     workers = ingest_workers(settings, len(registry))
     if workers > 1:
         ingest_in_parallel(registry, settings, business_date, workers, tell)

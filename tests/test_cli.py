@@ -146,8 +146,9 @@ def test_feedback_verb_reports_what_it_applied(tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
-    assert "341702101_清溪乡_20260301.xlsx: applied" in done.stdout
-    assert "0 alerts closed by verification, 1 returned rows changed nothing" in done.stdout
+    assert "341702101_清溪乡_20260301.xlsx: rejected" in done.stdout
+    # A file that could not be opened holds no rows: it is listed as rejected, with why.
+    assert "0 alerts closed by verification, 0 returned rows changed nothing" in done.stdout
     rejections = (
         tmp_path / "home" / "outbox" / "2026-03-01" / "feedback_rejections.csv"
     ).read_text(encoding="utf-8-sig")
@@ -230,3 +231,19 @@ def test_the_daily_report_can_be_turned_off(tmp_path):
     outbox = home / "outbox" / "2026-03-02"
     assert (outbox / "alerts.csv").is_file()
     assert not (outbox / "report.html").exists()
+
+
+def test_a_missing_inbox_stops_the_run_in_one_line(tmp_path):
+    """A share that did not mount: not a day of fifteen missing feeds, but no day at all."""
+    inbox, home = tmp_path / "mnt" / "inbox", tmp_path / "home"
+    done = pipeline("run", "--inbox", str(inbox), "--home", str(home), "--date", "2026-03-01")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    # Only the error (the progress display may leave a blank line behind).
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [
+        f"error: 收件箱 {inbox} 不存在（挂载失败或路径有误？）：本日未处理，"
+        "各部门的交付无从读取；恢复后重新运行该日期即可"
+    ]
+    assert not (home / "outbox").exists()
+    log = (home / "logs" / "pipeline.log").read_text(encoding="utf-8")
+    assert f"inbox {inbox} is missing or not a folder: the day is not processed" in log

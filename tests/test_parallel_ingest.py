@@ -107,14 +107,3 @@ def test_the_command_lines_feed_workers_give_the_outbox_of_one_process(tmp_path,
     assert warehouse_contents(homes["serial"].home.root) == warehouse_contents(
         homes["workers"].home.root
     )
-
-
-def test_ingest_workers_that_is_not_a_number_is_refused(tmp_path, monkeypatch):
-    import pytest
-
-    from pipeline.daily import ingest_workers
-    from pipeline.settings import SettingsError
-
-    monkeypatch.setenv("PIPELINE_INGEST_WORKERS", "two")
-    with pytest.raises(SettingsError, match="ingest_workers"):
-        ingest_workers(load_settings(tmp_path / "home", tmp_path / "inbox"), 15)

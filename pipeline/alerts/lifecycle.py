@@ -21,8 +21,14 @@ import pandas as pd
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.alerts.rules import GRADES, Rules
 from pipeline.dispatch.workbooks import VERIFICATION_RESULTS
-from pipeline.feedback.returns import ReturnedRow, ReturnedWorkbook, verification_date
+from pipeline.feedback.returns import (
+    NO_TOWNSHIP_CODE,
+    ReturnedRow,
+    ReturnedWorkbook,
+    verification_date,
+)
 from pipeline.paths import SQL_DIR
+from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +79,8 @@ class AlertReport:
     withdrawn: int = 0
     suppressed: int = 0
     warnings: list[str] = field(default_factory=list)
-    # Returned rows that changed nothing: township_code, file, row, alert_id, reason.
+    # Returned rows and files that changed nothing: township_code, file, row, alert_id,
+    # reason, and the rows the line stands for (0 for a whole file, n for filler rows).
     feedback_rejected: list[dict[str, Any]] = field(default_factory=list)
     feedback_files: dict[str, str] = field(
         default_factory=dict
@@ -199,7 +206,9 @@ def _graded(signal: dict[str, Any], rules: Rules) -> tuple[str, str]:
 
 def _with_help(reason: str, category: str, rules: Rules) -> str:
     spec = rules.categories[category]
-    return f"【{spec.label}】{reason}。建议帮扶：{'、'.join(spec.help)}"
+    # The evidence is cut, never the suggested help after it.
+    evidence = clip_text(reason, REASON_EVIDENCE_MAX_CHARS)
+    return f"【{spec.label}】{evidence}。建议帮扶：{'、'.join(spec.help)}"
 
 
 def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None, run: _Run) -> bool:
@@ -232,6 +241,12 @@ def _judge_returned_row(
         return None, UNKNOWN_ALERT
     if alert.township_code != workbook.township_code:
         return None, OTHER_TOWNSHIPS_ALERT
+    if row.uncalculated:
+        # Saved by a program that did not calculate it: what the cell says is unknown.
+        return None, (
+            f"{'、'.join(row.uncalculated)}是公式，没有计算结果，"
+            "请直接填写或从下拉列表中选择，不要用公式"
+        )
     if row.result not in VERIFICATION_RESULTS:
         return None, f"核实结果应从下拉列表中选择（{'、'.join(VERIFICATION_RESULTS)}）"
     if not row.verifier:
@@ -248,56 +263,87 @@ def _judge_returned_row(
     return alert, ""
 
 
+def _reject(
+    run: _Run,
+    workbook: ReturnedWorkbook,
+    reason: str,
+    *,
+    row: int | None = None,
+    alert_id: str | None = None,
+    rows: int = 1,
+) -> None:
+    """One line of feedback_rejections.csv; ``rows``: the returned rows it stands for
+    (none for a file not applied at all, many for a summary of filler rows)."""
+    run.report.feedback_rejected.append(
+        {
+            "township_code": workbook.township_code,
+            "file": workbook.file,
+            "row": row,
+            "alert_id": alert_id,
+            "reason": reason,
+            "rows": rows,
+        }
+    )
+
+
+def _reject_rows_without_alert(run: _Run, workbook: ReturnedWorkbook) -> int:
+    """Rows that name no alert, in one line: a million filler rows are one line, not a
+    million (rows that name an alert keep a line each)."""
+    skipped = workbook.without_alert
+    if skipped is None:
+        return 0
+    if skipped.count == 1:
+        _reject(run, workbook, f"第 {skipped.first} 行：未填写预警编号，已忽略", row=skipped.first)
+    else:
+        _reject(
+            run,
+            workbook,
+            f"第 {skipped.first}–{skipped.last} 行：未填写预警编号的行 {skipped.count:,} 行，已忽略",
+            rows=skipped.count,
+        )
+    return skipped.count
+
+
 def _apply_feedback(
     run: _Run, returns: list[ReturnedWorkbook], applied: set[str]
 ) -> list[dict[str, Any]]:
-    """Close the alerts the grid verified; every other returned row changes nothing."""
+    """Close the alerts the grid verified; every other returned row changes nothing, and
+    every file that cannot be applied is rejected with its reason."""
     ledger = []
     for workbook in returns:
         if workbook.sha256 in applied:
             run.report.feedback_files[workbook.file] = "unchanged"
             continue
+        problem = workbook.problem or (NO_TOWNSHIP_CODE if workbook.township_code is None else None)
+        if problem:
+            # Not recorded as applied: listed again on every run while it lies in the folder.
+            run.report.feedback_files[workbook.file] = "rejected"
+            _reject(run, workbook, problem, rows=0)
+            continue
         applied.add(workbook.sha256)  # two copies of one workbook in the folder: applied once
-        rejected_before = len(run.report.feedback_rejected)
-        if workbook.problem or workbook.township_code is None:
-            run.report.feedback_rejected.append(
-                {
-                    "township_code": workbook.township_code,
-                    "file": workbook.file,
-                    "row": None,
-                    "alert_id": None,
-                    "reason": workbook.problem or "文件名应以乡镇代码开头",
-                }
+        closed = rejected = 0
+        for row in workbook.rows:
+            alert, reason = _judge_returned_row(run, workbook, row)
+            if alert is None:
+                _reject(run, workbook, reason, row=row.row, alert_id=row.alert_id)
+                rejected += 1
+                continue
+            verified_on = verification_date(row.verified_on)
+            alert.status, alert.closed_date, alert.close_result = (
+                "closed",
+                verified_on,
+                row.result,
             )
-        else:
-            for row in workbook.rows:
-                alert, reason = _judge_returned_row(run, workbook, row)
-                if alert is None:
-                    run.report.feedback_rejected.append(
-                        {
-                            "township_code": workbook.township_code,
-                            "file": workbook.file,
-                            "row": row.row,
-                            "alert_id": row.alert_id,
-                            "reason": reason,
-                        }
-                    )
-                    continue
-                verified_on = verification_date(row.verified_on)
-                alert.status, alert.closed_date, alert.close_result = (
-                    "closed",
-                    verified_on,
-                    row.result,
-                )
-                alert.close_cause = f"核实：{row.result}"
-                note = f"；备注：{row.note}" if row.note else ""
-                run.report.verified += 1
-                run.event(
-                    alert,
-                    "closed",
-                    f"核实结果：{row.result}；核实人：{row.verifier}；核实日期：{verified_on}{note}",
-                )
-        rejected = len(run.report.feedback_rejected) - rejected_before
+            alert.close_cause = f"核实：{row.result}"
+            note = f"；备注：{row.note}" if row.note else ""
+            run.report.verified += 1
+            closed += 1
+            run.event(
+                alert,
+                "closed",
+                f"核实结果：{row.result}；核实人：{row.verifier}；核实日期：{verified_on}{note}",
+            )
+        rejected += _reject_rows_without_alert(run, workbook)
         run.report.feedback_files[workbook.file] = "applied"
         ledger.append(
             {
@@ -305,7 +351,7 @@ def _apply_feedback(
                 "file": workbook.file,
                 "township_code": workbook.township_code,
                 "applied_date": run.business_date,
-                "rows_applied": len(workbook.rows) - rejected,
+                "rows_applied": closed,
                 "rows_rejected": rejected,
             }
         )

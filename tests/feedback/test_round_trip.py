@@ -91,6 +91,8 @@ def test_valid_rows_close_their_alerts_and_nothing_else_changes(loop):
     assert set(control.index) - closed == set(returned.index)
     pd.testing.assert_frame_equal(returned, control.drop(index=list(closed)))
     assert loop["results"]["returned"].manifest["feedback"]["rows_applied"] == 2
+    # Every file was applied: the manifest's feedback section is as it always was.
+    assert "rejected_files" not in loop["results"]["returned"].manifest["feedback"]
 
 
 def test_invalid_rows_are_reported_with_row_and_reason(loop):
