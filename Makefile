@@ -32,14 +32,16 @@ demo: setup ## generate a demo district and run the daily job on every date of i
 test: setup ## run the whole test suite (services: PostgreSQL and MariaDB on 127.0.0.1)
 	$(BIN)/python -m pytest
 
-check: setup ## format check, lint and type check
+check: setup ## format check, lint and type check (Python and SQL)
 	$(BIN)/ruff format --check pipeline dags tests
 	$(BIN)/ruff check pipeline dags tests
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint sql --processes 2
 
 format: setup ## format the code
 	$(BIN)/ruff format pipeline dags tests
 	$(BIN)/ruff check --fix pipeline dags tests
+	$(BIN)/sqlfluff fix sql --processes 2
 
 clean: ## remove the demo and caches
 	rm -rf $(DEMO) .pytest_cache .ruff_cache .mypy_cache

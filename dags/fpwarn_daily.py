@@ -97,7 +97,9 @@ def run_date(context: Context) -> datetime:
 )
 def fpwarn_daily() -> None:
     @task.sensor(
-        mode="reschedule", poke_interval=timedelta(seconds=30), timeout=timedelta(hours=12)
+        mode="reschedule",
+        poke_interval=timedelta(seconds=30).total_seconds(),
+        timeout=timedelta(hours=12).total_seconds(),
     )
     def previous_run_finished() -> PokeReturnValue:
         """Day D's alerts build on day D-1's, and its claims window on D-1's pull: a run
@@ -131,9 +133,9 @@ def fpwarn_daily() -> None:
     def feed(feed: str, day: str) -> None:
         @task.sensor(
             mode="reschedule",
-            poke_interval=timedelta(minutes=5),
+            poke_interval=timedelta(minutes=5).total_seconds(),
             # A backstop only: the feed's own deadline ends the wait first.
-            timeout=timedelta(hours=12),
+            timeout=timedelta(hours=12).total_seconds(),
             soft_fail=True,
             map_index_template="{{ feed }}",
         )

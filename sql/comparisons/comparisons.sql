@@ -9,24 +9,25 @@ with authorised as (
     select people.*
     from comparisons.int_application_people as people
     where people.application_id in (
-        select application_id from comparisons.int_applications where is_authorised
-    )
+            select application_id from comparisons.int_applications
+            where is_authorised
+        )
 ),
 
 labels as (
     select *
     from (
         values
-            ('authorisation_missing', '未签承诺授权书，未进行数据比对', 0),
-            ('vehicle', '名下有机动车', 1),
-            ('business', '经营市场主体', 2),
-            ('assistance', '正在享受社会救助', 3),
-            ('insurance', '医保参保状态异常', 4),
-            ('medical', '近期有医疗费用', 5),
-            ('housing', '住房安全鉴定为危房', 6),
-            ('unemployment', '近期失业或返乡未就业', 7),
-            ('death', '近期死亡注销', 8),
-            ('none', '未发现异常', 9)
+        ('authorisation_missing', '未签承诺授权书，未进行数据比对', 0),
+        ('vehicle', '名下有机动车', 1),
+        ('business', '经营市场主体', 2),
+        ('assistance', '正在享受社会救助', 3),
+        ('insurance', '医保参保状态异常', 4),
+        ('medical', '近期有医疗费用', 5),
+        ('housing', '住房安全鉴定为危房', 6),
+        ('unemployment', '近期失业或返乡未就业', 7),
+        ('death', '近期死亡注销', 8),
+        ('none', '未发现异常', 9)
     ) as labels (finding, finding_label, finding_order)
 ),
 
@@ -90,7 +91,10 @@ assistance_changes as (
 
 -- The current spell of an assistance began with the first change after its last stop.
 assistance_since as (
-    select id_number, assistance_type, min(change_date) as since_date
+    select
+        id_number,
+        assistance_type,
+        min(change_date) as since_date
     from assistance_changes
     where last_stop_date is null or change_date > last_stop_date
     group by id_number, assistance_type
@@ -117,7 +121,7 @@ assistance as (
     inner join authorised on newest.id_number = authorised.id_number
     left join assistance_since
         on newest.id_number = assistance_since.id_number
-        and newest.assistance_type = assistance_since.assistance_type
+            and newest.assistance_type = assistance_since.assistance_type
     -- the newest change per person and type counts; after a stop there is nothing current
     where newest.recency = 1
         and newest.change_type <> '停保'
@@ -203,8 +207,8 @@ employment_newest as (
     where id_number in (select id_number from authorised)
         and change_date <= $business_date::date
     qualify row_number() over (
-        partition by id_number order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
+            partition by id_number order by change_date desc, delivery_date desc, source_row desc
+        ) = 1
 ),
 
 unemployment as (
@@ -221,7 +225,7 @@ unemployment as (
     inner join employment_newest on authorised.id_number = employment_newest.id_number
     where employment_newest.employment_status in ('失业登记', '返乡未就业')
         and employment_newest.change_date
-            between $business_date::date - ($recent_days - 1) and $business_date::date
+        between $business_date::date - ($recent_days - 1) and $business_date::date
 ),
 
 deaths as (
@@ -231,8 +235,8 @@ deaths as (
         and change_type = '死亡注销'
         and change_date between $business_date::date - ($recent_days - 1) and $business_date::date
     qualify row_number() over (
-        partition by id_number order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
+            partition by id_number order by change_date desc, delivery_date desc, source_row desc
+        ) = 1
 ),
 
 death as (
@@ -249,17 +253,26 @@ death as (
 
 found as (
     select * from vehicles
-    union all select * from businesses
-    union all select * from assistance
-    union all select * from insurance
-    union all select * from medical
-    union all select * from housing
-    union all select * from unemployment
-    union all select * from death
+    union all
+    select * from businesses
+    union all
+    select * from assistance
+    union all
+    select * from insurance
+    union all
+    select * from medical
+    union all
+    select * from housing
+    union all
+    select * from unemployment
+    union all
+    select * from death
 ),
 
 compared as (
-    select application_id, count(*) as people_compared
+    select
+        application_id,
+        count(*) as people_compared
     from authorised
     group by application_id
 ),
@@ -296,8 +309,10 @@ withheld as (
 
 every_finding as (
     select * from found
-    union all select * from nothing_found
-    union all select * from withheld
+    union all
+    select * from nothing_found
+    union all
+    select * from withheld
 ),
 
 final as (

@@ -3,7 +3,8 @@
 -- Authorised applications only: nothing after this step can reach the department data
 -- of an application without a signed authorisation.
 with authorised as (
-    select * from comparisons.int_applications where is_authorised
+    select * from comparisons.int_applications
+    where is_authorised
 ),
 
 applicants as (

@@ -3,34 +3,52 @@
 -- An application without a signed authorisation (已签承诺授权书 not 是) keeps only its id and
 -- the codes of the village that received it: not even its household is looked up.
 with received_today as (
-    select application_id, household_id, applicant_id_number, village_code, has_signed_authorisation
+    select
+        application_id,
+        household_id,
+        applicant_id_number,
+        village_code,
+        has_signed_authorisation
     from staging.stg_applications
     where loaded_for_date = $business_date::date
     -- A late and a current delivery may both hold an application: the newest copy counts,
     -- and it is judged for authorisation before anything else is read.
     qualify row_number() over (
-        partition by application_id order by delivery_date desc, source_row desc
-    ) = 1
+            partition by application_id order by delivery_date desc, source_row desc
+        ) = 1
 ),
 
 authorised as (
-    select application_id, household_id, applicant_id_number, village_code
+    select
+        application_id,
+        household_id,
+        applicant_id_number,
+        village_code
     from received_today
     where has_signed_authorisation = '是'
 ),
 
 unauthorised as (
-    select application_id, village_code
+    select
+        application_id,
+        village_code
     from received_today
     where has_signed_authorisation is distinct from '是'
 ),
 
 registered_households as (
-    select household_id, township_code, village_code from staging.cur_households
+    select
+        household_id,
+        township_code,
+        village_code
+    from staging.cur_households
 ),
 
 registered_people as (
-    select id_number, household_id from staging.cur_members
+    select
+        id_number,
+        household_id
+    from staging.cur_members
 ),
 
 placed as (

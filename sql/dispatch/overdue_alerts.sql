@@ -6,7 +6,10 @@ with alerts as (
 ),
 
 township_heads as (
-    select grid_id as township_code, grid_name, worker_name
+    select
+        grid_id as township_code,
+        grid_name,
+        worker_name
     from staging.cur_grids
     where grid_level = '乡镇级'
 ),

@@ -12,25 +12,31 @@ with monitored as (
 ),
 
 labourers as (
-    select household_id, count(*) as labourers
+    select
+        household_id,
+        count(*) as labourers
     from signals.int_people
     where age_years between $labour_min_age and $labour_max_age
-      and labour_skill in (select unnest($labour_skills::varchar[]))
+        and labour_skill in (select unnest($labour_skills::varchar[]))
     group by household_id
 ),
 
 open_alerts as (
-    select household_id, count(*) as open_alerts
+    select
+        household_id,
+        count(*) as open_alerts
     from alerts.alerts
     where status in ('new', 'open', 'escalated')
     group by household_id
 ),
 
 quiet_findings as (
-    select household_id, max(last_updated) as last_finding
+    select
+        household_id,
+        max(last_updated) as last_finding
     from alerts.alerts
     where category in (select unnest($quiet_categories::varchar[]))
-      and last_updated > $business_date - to_months($quiet_months)
+        and last_updated > $business_date - to_months($quiet_months)
     group by household_id
 ),
 
@@ -54,9 +60,9 @@ final as (
     left join quiet_findings on monitored.household_id = quiet_findings.household_id
     -- Only the month is known: counted from its last day, so no household is listed early.
     where last_day(monitored.monitored_from) + to_months($monitored_months) <= $business_date
-      and monitored.income_per_capita_yuan >= $monitoring_line
-      and open_alerts.household_id is null
-      and quiet_findings.household_id is null
+        and monitored.income_per_capita_yuan >= $monitoring_line
+        and open_alerts.household_id is null
+        and quiet_findings.household_id is null
 )
 
 select * from final

@@ -9,8 +9,8 @@ with registrations as (
     inner join signals.int_people as people on employment.id_number = people.id_number
     inner join signals.int_households as households on people.household_id = households.household_id
     where employment.employment_status in (select unnest($unemployment_statuses::varchar[]))
-      and employment.change_date <= $business_date
-      and employment.change_date > $business_date - ($unemployment_recent_days + $unemployment_baseline_days)
+        and employment.change_date <= $business_date
+        and employment.change_date > $business_date - ($unemployment_recent_days + $unemployment_baseline_days)
 ),
 
 per_township as (
@@ -38,12 +38,12 @@ final as (
         null::bigint as scope_households,
         first_recent_date as evidence_date,
         '近' || $unemployment_recent_days::varchar || '天返乡未就业和失业登记' || recent || '人次，此前'
-            || $unemployment_baseline_days::varchar || '天平均每' || $unemployment_recent_days::varchar || '天'
-            || round(baseline * $unemployment_recent_days / $unemployment_baseline_days, 1)::varchar || '人次'
+        || $unemployment_baseline_days::varchar || '天平均每' || $unemployment_recent_days::varchar || '天'
+        || round(baseline * $unemployment_recent_days / $unemployment_baseline_days, 1)::varchar || '人次'
             as detail
     from per_township
     where recent >= $unemployment_min_registrations
-      and recent > $unemployment_factor * baseline * $unemployment_recent_days / $unemployment_baseline_days
+        and recent > $unemployment_factor * baseline * $unemployment_recent_days / $unemployment_baseline_days
 )
 
 select * from final

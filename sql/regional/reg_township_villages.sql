@@ -1,12 +1,17 @@
 -- Townships where several villages are under a regional warning on the business date.
 with warned_villages as (
-    select township_code, village_code, scope_name
+    select
+        township_code,
+        village_code,
+        scope_name
     from regional.village_conditions
     group by township_code, village_code, scope_name
 ),
 
 townships as (
-    select township_code, any_value(township_name) as township_name
+    select
+        township_code,
+        any_value(township_name) as township_name
     from signals.int_households
     group by township_code
 ),

@@ -18,7 +18,7 @@ new_alerts as (
         min(first_raised) as first_alert_date
     from alerts.alerts
     where first_raised > $business_date - $regional_window_days
-      and first_raised <= $business_date
+        and first_raised <= $business_date
     group by village_code, category
 ),
 
@@ -39,7 +39,7 @@ final as (
     inner join households_per_village as villages
         on new_alerts.village_code = villages.village_code
     where new_alerts.alerted_households >= $village_households
-       or new_alerts.alerted_households >= $village_share * villages.households
+        or new_alerts.alerted_households >= $village_share * villages.households
 )
 
 select * from final

@@ -1,6 +1,9 @@
 -- Drinking-water problems affecting many households, not restored on the business date.
 with villages as (
-    select township_code, village_code, any_value(village_name) as village_name
+    select
+        township_code,
+        village_code,
+        any_value(village_name) as village_name
     from signals.int_households
     group by township_code, village_code
 ),
@@ -9,8 +12,8 @@ large_problems as (
     select *
     from staging.cur_water_supply
     where households_affected >= $water_households
-      and start_date <= $business_date
-      and (restored_date is null or restored_date > $business_date)
+        and start_date <= $business_date
+        and (restored_date is null or restored_date > $business_date)
 ),
 
 final as (
@@ -26,9 +29,9 @@ final as (
         null::bigint as scope_households,
         large_problems.start_date as evidence_date,
         department_text(large_problems.project_name) || large_problems.problem_type || '（问题编号' || large_problems.problem_id
-            || '，' || large_problems.start_date::varchar || '起，已'
-            || ($business_date - large_problems.start_date)::varchar || '天，影响'
-            || large_problems.households_affected || '户）' as detail
+        || '，' || large_problems.start_date::varchar || '起，已'
+        || ($business_date - large_problems.start_date)::varchar || '天，影响'
+        || large_problems.households_affected || '户）' as detail
     from large_problems
     left join villages on large_problems.village_code = villages.village_code
 )

@@ -7,7 +7,11 @@ with window_dates as (
 ),
 
 snapshots as (
-    select as_of_date, status, grade, first_raised
+    select
+        as_of_date,
+        status,
+        grade,
+        first_raised
     from alerts.snapshots
     where as_of_date > $business_date - $trend_days and as_of_date <= $business_date
 ),
@@ -19,7 +23,7 @@ final as (
         count(snapshots.status) filter (where snapshots.first_raised = window_dates.as_of_date) as new_alerts,
         count(snapshots.status) filter (where snapshots.status = 'escalated') as escalated_alerts
     from window_dates
-    left join snapshots on snapshots.as_of_date = window_dates.as_of_date
+    left join snapshots on window_dates.as_of_date = snapshots.as_of_date
     group by window_dates.as_of_date
 )
 

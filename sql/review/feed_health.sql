@@ -95,9 +95,9 @@ final as (
         date_diff('day', good.last_good_delivery, $business_date::date) as days_since_last_good,
         top_reasons.top_quarantine_reasons
     from feeds
-    left join delivered on delivered.feed = feeds.feed
-    left join good on good.feed = feeds.feed
-    left join top_reasons on top_reasons.feed = feeds.feed
+    left join delivered on feeds.feed = delivered.feed
+    left join good on feeds.feed = good.feed
+    left join top_reasons on feeds.feed = top_reasons.feed
     order by feeds.feed
 )
 

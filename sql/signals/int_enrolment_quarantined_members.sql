@@ -6,11 +6,16 @@ with quarantined_in_force as (
         upper(regexp_replace(json_extract_string(raw, '$.身份证号'), '[^0-9Xx]', '', 'g')) as id_digits
     from meta.quarantine
     where feed = 'med_enrollment'
-        and delivery_date = (select max(delivery_date) from meta.deliveries where feed = 'med_enrollment')
+        and delivery_date = (
+            select max(delivery_date) from meta.deliveries
+            where feed = 'med_enrollment'
+        )
 ),
 
 monitored_people as (
-    select people.id_number, members.name
+    select
+        people.id_number,
+        members.name
     from signals.int_people as people
     inner join staging.cur_members as members on people.id_number = members.id_number
     inner join signals.int_households as households on people.household_id = households.household_id
@@ -22,7 +27,7 @@ monitored_people as (
 by_whole_id as (
     select monitored_people.id_number
     from monitored_people
-    inner join quarantined_in_force on quarantined_in_force.id_digits = monitored_people.id_number
+    inner join quarantined_in_force on monitored_people.id_number = quarantined_in_force.id_digits
 ),
 
 -- the first 15 digits that survive a float, with the same name (or none)
@@ -39,19 +44,19 @@ by_name_and_area as (
     select monitored_people.id_number
     from monitored_people
     inner join quarantined_in_force
-        on quarantined_in_force.name = monitored_people.name
-        and left(quarantined_in_force.id_digits, 10) = left(monitored_people.id_number, 10)
+        on monitored_people.name = quarantined_in_force.name
+            and left(quarantined_in_force.id_digits, 10) = left(monitored_people.id_number, 10)
 ),
 
 final as (
-    select distinct id_number
+    select distinct matched.id_number
     from (
         select id_number from by_whole_id
         union all
         select id_number from by_first_15_digits
         union all
         select id_number from by_name_and_area
-    )
+    ) as matched
 )
 
 select * from final

@@ -4,7 +4,9 @@ with households as (
 ),
 
 group_grids as (
-    select grid_id, parent_grid_id
+    select
+        grid_id,
+        parent_grid_id
     from staging.cur_grids
     where grid_level = '组级'
 ),
@@ -30,14 +32,14 @@ final as (
         group_grids.grid_id is null as has_grid_fault,
         households.net_income_last_year_yuan / nullif(households.household_size, 0) as income_per_capita_yuan,
         households.household_type = '脱贫户'
-            or (households.household_type = '监测户' and coalesce(households.risk_status, '未消除') = '未消除')
+        or (households.household_type = '监测户' and coalesce(households.risk_status, '未消除') = '未消除')
             as is_monitored,
         households.net_income_last_year_yuan / nullif(households.household_size, 0)
-            < $near_line_factor * $monitoring_line as is_near_line
+        < $near_line_factor * $monitoring_line as is_near_line
     from households
     left join group_grids
         on households.grid_id = group_grids.grid_id
-        and group_grids.parent_grid_id = households.village_code
+            and households.village_code = group_grids.parent_grid_id
 )
 
 select * from final

@@ -28,7 +28,7 @@ final as (
         health,
         birth_date,
         date_diff('year', birth_date, $business_date::date)
-            - case when strftime($business_date::date, '%m%d') < strftime(birth_date, '%m%d') then 1 else 0 end
+        - case when strftime($business_date::date, '%m%d') < strftime(birth_date, '%m%d') then 1 else 0 end
             as age_years
     from listed
 )

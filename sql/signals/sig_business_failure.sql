@@ -4,7 +4,10 @@ with entities as (
 ),
 
 failed as (
-    select entities.*, people.household_id, people.relation
+    select
+        entities.*,
+        people.household_id,
+        people.relation
     from entities
     inner join signals.int_people as people on entities.operator_id_number = people.id_number
     where entities.entity_type in ('个体工商户', '农民专业合作社')

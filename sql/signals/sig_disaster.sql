@@ -6,11 +6,14 @@ with events as (
 ),
 
 affected as (
-    select households.household_id, households.is_monitored, events.*
+    select
+        households.household_id,
+        households.is_monitored,
+        events.*
     from events
     inner join signals.int_households as households
-        on households.village_code = events.village_code
-        or (events.village_code is null and households.township_code = events.township_code)
+        on events.village_code = households.village_code
+            or (events.village_code is null and events.township_code = households.township_code)
 ),
 
 final as (
@@ -24,9 +27,11 @@ final as (
         end as base_grade,
         max(occurrence_date) as evidence_date,
         '区应急管理局灾情报告：' || string_agg(
-            printf('%s本%s发生%s%s灾害（受灾%d户%s）', occurrence_date,
+            printf(
+                '%s本%s发生%s%s灾害（受灾%d户%s）', occurrence_date,
                 case when village_code is null then '乡镇' else '村' end, severity, disaster_type, households_affected,
-                case when direct_loss_10k_yuan is not null then printf('，直接经济损失%.1f万元', direct_loss_10k_yuan) else '' end),
+                case when direct_loss_10k_yuan is not null then printf('，直接经济损失%.1f万元', direct_loss_10k_yuan) else '' end
+            ),
             '；' order by occurrence_date, event_id
         ) as reason
     from affected

@@ -7,12 +7,15 @@ newest as (
     select *
     from changes
     qualify row_number() over (
-        partition by student_id_number order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
+            partition by student_id_number order by change_date desc, delivery_date desc, source_row desc
+        ) = 1
 ),
 
 dropped as (
-    select newest.*, people.household_id, people.age_years
+    select
+        newest.*,
+        people.household_id,
+        people.age_years
     from newest
     inner join signals.int_people as people on newest.student_id_number = people.id_number
     where list_contains($statuses, newest.status)

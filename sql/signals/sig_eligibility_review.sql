@@ -1,6 +1,9 @@
 -- One row per monitored household with a member whose assets call for a review (数据比对疑点).
 with people as (
-    select people.id_number, people.household_id, people.relation
+    select
+        people.id_number,
+        people.household_id,
+        people.relation
     from signals.int_people as people
     inner join signals.int_households as households on people.household_id = households.household_id
     where households.is_monitored
@@ -24,9 +27,13 @@ businesses as (
     select
         people.household_id,
         entities.status_change_date as evidence_date,
-        printf('%s经营%s“%s”（存续%s）', people.relation, entities.entity_type, department_text(entities.entity_name),
+        printf(
+            '%s经营%s“%s”（存续%s）', people.relation, entities.entity_type, department_text(entities.entity_name),
             case when entities.registered_capital_10k_yuan is not null
-                then printf('，注册资本%.1f万元', entities.registered_capital_10k_yuan) else '' end) as finding,
+                    then printf('，注册资本%.1f万元', entities.registered_capital_10k_yuan)
+                else ''
+            end
+        ) as finding,
         '区市场监督管理局市场主体登记' as department
     from staging.cur_market_entities as entities
     inner join people on entities.operator_id_number = people.id_number

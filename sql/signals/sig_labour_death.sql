@@ -7,8 +7,8 @@ newest as (
     select *
     from changes
     qualify row_number() over (
-        partition by id_number order by change_date desc, delivery_date desc, source_row desc
-    ) = 1
+            partition by id_number order by change_date desc, delivery_date desc, source_row desc
+        ) = 1
 ),
 
 deaths as (
@@ -18,7 +18,7 @@ deaths as (
         people.relation,
         people.labour_skill,
         date_diff('year', people.birth_date, newest.change_date)
-            - case when strftime(newest.change_date, '%m%d') < strftime(people.birth_date, '%m%d') then 1 else 0 end
+        - case when strftime(newest.change_date, '%m%d') < strftime(people.birth_date, '%m%d') then 1 else 0 end
             as age_at_death
     from newest
     inner join signals.int_people as people on newest.id_number = people.id_number
@@ -27,7 +27,9 @@ deaths as (
 ),
 
 labour_deaths as (
-    select deaths.*, households.is_monitored
+    select
+        deaths.*,
+        households.is_monitored
     from deaths
     inner join signals.int_households as households on deaths.household_id = households.household_id
     where deaths.age_at_death between $labour_min_age and $labour_max_age
@@ -41,8 +43,10 @@ final as (
         case when bool_or(is_monitored) then 'red' else 'orange' end as base_grade,
         max(change_date) as evidence_date,
         '公安分局户籍变动：' || string_agg(
-            printf('%s（%d岁，%s）于%s死亡注销%s', relation, age_at_death, labour_skill, change_date,
-                case when remark is not null then '，备注：' || department_text(remark) else '' end),
+            printf(
+                '%s（%d岁，%s）于%s死亡注销%s', relation, age_at_death, labour_skill, change_date,
+                case when remark is not null then '，备注：' || department_text(remark) else '' end
+            ),
             '；' order by change_date
         ) as reason
     from labour_deaths

@@ -18,7 +18,10 @@ effective as (
 ),
 
 people as (
-    select id_number, household_id from signals.int_people
+    select
+        id_number,
+        household_id
+    from signals.int_people
 ),
 
 per_household as (
@@ -57,8 +60,10 @@ final as (
             $window_days, self_paid_window_yuan, settlement_count, last_settlement_date,
             case
                 when self_paid_window_yuan >= cost_threshold_yuan
-                    then printf('，达到上年农村居民人均可支配收入%.0f元的%d%%（%.2f元）',
-                        $rural_income, (100 * cost_threshold_yuan / $rural_income)::int, cost_threshold_yuan)
+                    then printf(
+                            '，达到上年农村居民人均可支配收入%.0f元的%d%%（%.2f元）',
+                            $rural_income, (100 * cost_threshold_yuan / $rural_income)::int, cost_threshold_yuan
+                        )
                 else ''
             end,
             case

@@ -11,7 +11,9 @@ list_arrived as (
 ),
 
 monitored_people as (
-    select people.*, people.relation as member_relation
+    select
+        people.*,
+        people.relation as member_relation
     from signals.int_people as people
     inner join signals.int_households as households on people.household_id = households.household_id
     where households.is_monitored

@@ -15,8 +15,10 @@ final as (
         case when bool_or(assistance_type in ('低保', '特困供养')) then 'orange' else 'yellow' end as base_grade,
         max(change_date) as evidence_date,
         '区民政局社会救助变动：' || string_agg(
-            printf('%s于%s新增%s%s', relation, change_date, assistance_type,
-                case when monthly_amount_yuan is not null then printf('（%.2f元）', monthly_amount_yuan) else '' end),
+            printf(
+                '%s于%s新增%s%s', relation, change_date, assistance_type,
+                case when monthly_amount_yuan is not null then printf('（%.2f元）', monthly_amount_yuan) else '' end
+            ),
             '；' order by change_date, assistance_type
         ) || '；该户未纳入监测，可能为突发严重困难户或边缘易致贫户' as reason
     from granted
