@@ -329,7 +329,7 @@ def publish_outbox(
                 _add_district_summary(manifest, outbox)
         # daily_report: false (HOME/config.yaml or PIPELINE_DAILY_REPORT) skips the
         # report's two seconds of drawing, for a deployment that has no use for it.
-        if alerts is not None and settings.enabled("daily_report"):
+        if alerts is not None and settings.daily_report:
             with stage("report"):
                 health = feed_health(connection, business_date, manifest, registry)
                 figures = daily_figures(
@@ -398,8 +398,7 @@ def ingest_workers(settings: Settings, feeds: int) -> int:
     """Feeds read side by side by the command line: ``ingest_workers`` (HOME/config.yaml
     or PIPELINE_INGEST_WORKERS), by default one per core, at most two (each worker holds
     a feed's rows in memory). Under Airflow every feed is a task of its own anyway."""
-    value = settings.get("ingest_workers")  # validated when the settings were loaded
-    workers = int(value) if value is not None else min(2, os.cpu_count() or 1)
+    workers = settings.ingest_workers or min(2, os.cpu_count() or 1)
     return max(1, min(workers, feeds))
 
 

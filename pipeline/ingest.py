@@ -479,7 +479,7 @@ def _staged_for(settings: Settings, spec: FeedSpec, business_date: date) -> bool
 def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> FeedPlan:
     assert spec.sql is not None
     plan = FeedPlan(spec.feed, business_date.isoformat(), [])
-    url = settings.get(spec.sql.url_setting)
+    url = settings.database_url(spec.sql.url_setting)
     if not url:
         plan.unavailable = (
             f"未配置数据库连接 {spec.sql.url_setting}（HOME/config.yaml 或环境变量 "

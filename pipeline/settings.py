@@ -14,11 +14,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pipeline.paths import Home
+
+if TYPE_CHECKING:
+    from pipeline.partitions.config import Partition
 
 ENV_PREFIX = "PIPELINE_"
 # Read from the environment only (where the pipeline finds its folders), never from
@@ -60,40 +63,58 @@ def _positive_whole_number(value: Any) -> str | None:
     return None
 
 
-def _partitions(value: Any) -> str | None:
-    from pipeline.partitions.config import parse_partitions
-
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            return f"not JSON: {error}"
+def _partitions_problem(value: Any) -> str | None:
     try:
-        parse_partitions(value)
+        _parse_partitions(value)
     except SettingsError as error:
         return str(error)
     return None
 
 
-# Every setting of HOME/config.yaml, with the check of its value. A database feed's URL
-# setting (``sql.url_setting`` in its YAML) is a database URL too.
-KNOWN_SETTINGS: dict[str, Callable[[Any], str | None]] = {
-    "review_db_url": _database_url,
-    "daily_report": _yes_or_no,
-    "ingest_workers": _positive_whole_number,
-    "partitions": _partitions,
+def _parse_partitions(value: Any) -> Any:
+    # partitions/config.py holds what a partition is; it needs SettingsError from here.
+    from pipeline.partitions.config import parse_partitions
+
+    if isinstance(value, str):  # PIPELINE_PARTITIONS holds JSON
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"not JSON: {error}") from error
+    return parse_partitions(value) if value not in (None, "", {}) else []
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: the check of a value as given (its message, or None), how the value
+    is read once checked, and its value when nothing gives one."""
+
+    check: Callable[[Any], str | None]
+    parse: Callable[[Any], Any]
+    default: Any = None
+
+
+# Every setting of HOME/config.yaml (and PIPELINE_<NAME>), with its default: the one place
+# they are declared. A database feed's URL setting (``sql.url_setting`` in its YAML) is a
+# database URL too (``database_url``).
+SETTINGS: dict[str, Setting] = {
+    "review_db_url": Setting(_database_url, str),
+    "daily_report": Setting(_yes_or_no, lambda value: str(value).strip().lower() not in NO, True),
+    # None: one worker per core, at most two (``pipeline.daily.ingest_workers``).
+    "ingest_workers": Setting(_positive_whole_number, int),
+    "partitions": Setting(_partitions_problem, _parse_partitions, ()),
 }
+DATABASE_URL = Setting(_database_url, str)
 
 
-def known_settings() -> dict[str, Callable[[Any], str | None]]:
+def known_settings() -> dict[str, Setting]:
     from pipeline.feeds.registry import load_registry
 
     urls = {
-        spec.sql.url_setting: _database_url
+        spec.sql.url_setting: DATABASE_URL
         for spec in load_registry().values()
         if spec.sql is not None
     }
-    return {**KNOWN_SETTINGS, **urls}
+    return {**SETTINGS, **urls}
 
 
 def _unknown(key: str, known: list[str]) -> str:
@@ -109,10 +130,10 @@ def validate_settings(
     checks = known_settings()
     problems = []
     for key, value in values.items():
-        check = checks.get(str(key))
-        if check is None:
+        setting = checks.get(str(key))
+        if setting is None:
             problems.append(f"{source}: {key}: {_unknown(str(key), list(checks))}")
-        elif value is not None and (problem := check(value)):
+        elif value is not None and (problem := setting.check(value)):
             problems.append(f"{source}: {key}: {problem}")
     variables = {ENV_PREFIX + name.upper(): name for name in checks}
     for variable, value in sorted(environment.items()):
@@ -124,7 +145,7 @@ def validate_settings(
         if name is None:
             known = [*variables, *ENVIRONMENT_ONLY]
             problems.append(f"environment variable {variable}: {_unknown(variable, known)}")
-        elif value and (problem := checks[name](value)):
+        elif value and (problem := checks[name].check(value)):
             problems.append(f"environment variable {variable}: {problem}")
     if problems:
         raise SettingsError("; ".join(problems))
@@ -132,22 +153,43 @@ def validate_settings(
 
 @dataclass(frozen=True)
 class Settings:
+    """The settings of a run. A value comes from ``PIPELINE_<NAME>``, else from
+    ``HOME/config.yaml`` (``values``), else from its default in ``SETTINGS``; both
+    sources were validated when loaded."""
+
     home: Home
     inbox: Path
     values: dict[str, Any] = field(default_factory=dict)
 
-    def get(self, name: str) -> Any:
+    def _given(self, name: str) -> Any:
         from_environment = os.environ.get(ENV_PREFIX + name.upper())
         if from_environment:
             return from_environment
         return self.values.get(name)
 
-    def enabled(self, name: str, default: bool = True) -> bool:
-        """A yes/no setting (``false``, ``no``, ``off`` or ``0`` say no)."""
-        value = self.get(name)
-        if value is None:
-            return default
-        return str(value).strip().lower() not in NO
+    def _value(self, name: str, setting: Setting) -> Any:
+        given = self._given(name)
+        return setting.default if given is None else setting.parse(given)
+
+    @property
+    def review_db_url(self) -> str | None:
+        return self._value("review_db_url", SETTINGS["review_db_url"])
+
+    @property
+    def daily_report(self) -> bool:
+        return bool(self._value("daily_report", SETTINGS["daily_report"]))
+
+    @property
+    def ingest_workers(self) -> int | None:
+        return self._value("ingest_workers", SETTINGS["ingest_workers"])
+
+    @property
+    def partitions(self) -> list[Partition]:
+        return list(self._value("partitions", SETTINGS["partitions"]))
+
+    def database_url(self, name: str) -> str | None:
+        """The URL of a database feed's ``sql.url_setting``."""
+        return self._value(name, DATABASE_URL)
 
 
 def load_settings(home: Path, inbox: Path) -> Settings:

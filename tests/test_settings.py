@@ -85,3 +85,23 @@ def test_the_command_line_refuses_a_misspelt_setting_in_one_line(tmp_path):
     assert done.stderr.strip().count("\n") == 0
     assert "review_db_ur: unknown setting (did you mean review_db_url?" in done.stderr
     assert not (tmp_path / "home" / "outbox").exists()
+
+
+def test_defaults_and_typed_values_with_the_environment_first(tmp_path, monkeypatch):
+    for name in ("PIPELINE_DAILY_REPORT", "PIPELINE_INGEST_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    nothing = settings_from(tmp_path, "")
+    assert (nothing.daily_report, nothing.ingest_workers, nothing.partitions) == (True, None, [])
+    assert nothing.review_db_url is None
+    assert nothing.database_url("med_claims_url") is None
+
+    configured = settings_from(
+        tmp_path, "daily_report: 'no'\ningest_workers: 2\npartitions: {north: ['341702']}\n"
+    )
+    assert (configured.daily_report, configured.ingest_workers) == (False, 2)
+    assert [(part.name, part.prefixes) for part in configured.partitions] == [
+        ("north", ("341702",))
+    ]
+    monkeypatch.setenv("PIPELINE_INGEST_WORKERS", "3")
+    monkeypatch.setenv("PIPELINE_DAILY_REPORT", "on")
+    assert (configured.ingest_workers, configured.daily_report) == (3, True)

@@ -14,7 +14,6 @@ belongs to one is checked against the warehouse before a run raises any alert.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,16 +36,8 @@ class Partition:
 
 def load_partitions(settings: Settings) -> list[Partition]:
     """The declared partitions in their declared order; an empty list when the deployment
-    is not partitioned. Raises ``SettingsError`` naming what is wrong."""
-    declared = settings.get("partitions")
-    if declared is None or declared == "" or declared == {}:
-        return []
-    if isinstance(declared, str):
-        try:
-            declared = json.loads(declared)
-        except json.JSONDecodeError as error:
-            raise SettingsError(f"PIPELINE_PARTITIONS: not JSON: {error}") from error
-    return parse_partitions(declared)
+    is not partitioned (validated with the settings when they were loaded)."""
+    return settings.partitions
 
 
 def parse_partitions(declared: Any) -> list[Partition]:

@@ -155,7 +155,7 @@ class _Publication:
 def review_url(settings: Settings) -> str:
     """``review_db_url`` (``HOME/config.yaml`` or ``PIPELINE_REVIEW_DB_URL``), else an SQLite
     file ``HOME/review/review.sqlite``, whose folder is created."""
-    configured = settings.get("review_db_url")
+    configured = settings.review_db_url
     if configured:
         return str(configured)
     path = settings.home.root / DEFAULT_DATABASE
