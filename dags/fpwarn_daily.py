@@ -1,22 +1,5 @@
-"""The daily early-warning run: every feed in parallel, then warehouse, alerts, outbox.
-
-This file only wires steps of ``pipeline.steps``; nothing is read or computed when
-it is imported. The 06:30 run processes the business date before its logical date
-(China time) unless the ``business_date`` param says otherwise; a manual run without a
-logical date (Airflow 3) goes by its ``run_after`` instead. INBOX and HOME come
-from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``. A run starts
-its work once the run before it has ended, backfills included.
-
-Per feed (one mapped task group, labelled with the feed's name): ``await_delivery``
-waits for a daily feed until its deadline and is *skipped* with the late department
-named when the deadline passes; ``ingest`` runs either way, so a missing feed is
-reported in the manifest and the run goes on with what arrived. The steps that open
-the DuckDB warehouse share the one-slot pool ``fpwarn_warehouse`` with the feedback
-DAG (config/airflow/pools.json). A partitioned deployment (``partitions`` in
-HOME/config.yaml) raises its alerts in one ``raise_partition`` task per partition, side by
-side, and ``publish`` merges them; otherwise ``signals_and_alerts`` does it in one task. Faults that pass (a database refusing connections,
-the warehouse busy) are retried with backoff; anything else fails at once.
-"""
+"""The DAG ``fpwarn_daily``: wiring only; its documentation is the docstring of the DAG
+function, which the Airflow UI shows."""
 
 from __future__ import annotations
 
@@ -96,6 +79,26 @@ def run_date(context: Context) -> datetime:
     },
 )
 def fpwarn_daily() -> None:
+    """The daily early-warning run: every feed in parallel, then warehouse, alerts, outbox.
+
+    This file only wires steps of ``pipeline.steps``; nothing is read or computed when
+    it is imported. The 06:30 run processes the business date before its logical date
+    (China time) unless the ``business_date`` param says otherwise; a manual run without a
+    logical date (Airflow 3) goes by its ``run_after`` instead. INBOX and HOME come
+    from the params or the workers' ``PIPELINE_INBOX`` / ``PIPELINE_HOME``. A run starts
+    its work once the run before it has ended, backfills included.
+
+    Per feed (one mapped task group, labelled with the feed's name): ``await_delivery``
+    waits for a daily feed until its deadline and is *skipped* with the late department
+    named when the deadline passes; ``ingest`` runs either way, so a missing feed is
+    reported in the manifest and the run goes on with what arrived. The steps that open
+    the DuckDB warehouse share the one-slot pool ``fpwarn_warehouse`` with the feedback
+    DAG (config/airflow/pools.json). A partitioned deployment (``partitions`` in
+    HOME/config.yaml) raises its alerts in one ``raise_partition`` task per partition, side by
+    side, and ``publish`` merges them; otherwise ``signals_and_alerts`` does it in one task. Faults that pass (a database refusing connections,
+    the warehouse busy) are retried with backoff; anything else fails at once.
+    """
+
     @task.sensor(
         mode="reschedule",
         poke_interval=timedelta(seconds=30).total_seconds(),

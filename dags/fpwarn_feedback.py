@@ -1,10 +1,5 @@
-"""Returned township workbooks: applied as they arrive in INBOX/feedback/.
-
-Every hour during the working day, the alerts of the latest business date are
-raised again with the returned workbooks (verified alerts close, rejected rows
-are listed) and that date's outbox is written anew. Only wiring here; the steps
-live in ``pipeline.steps``.
-"""
+"""The DAG ``fpwarn_feedback``: wiring only; its documentation is the docstring of the DAG
+function, which the Airflow UI shows."""
 
 from __future__ import annotations
 
@@ -28,6 +23,14 @@ from fpwarn_shared import DEFAULT_ARGS, OUTBOX, WAREHOUSE_POOL
     },
 )
 def fpwarn_feedback() -> None:
+    """Returned township workbooks: applied as they arrive in INBOX/feedback/.
+
+    Every hour during the working day, the alerts of the latest business date are
+    raised again with the returned workbooks (verified alerts close, rejected rows
+    are listed) and that date's outbox is written anew. Only wiring here; the steps
+    live in ``pipeline.steps``.
+    """
+
     @task.short_circuit(pool=WAREHOUSE_POOL)
     def latest_day() -> str | None:
         from pipeline import steps

@@ -35,9 +35,6 @@ class WorkingCalendar:
     # Years a deadline fell in that neither the package nor the rules know: Monday-Friday.
     years_guessed: set[int] = field(default_factory=set, compare=False, hash=False)
 
-    def is_known_year(self, year: int) -> bool:
-        return year in official_years() or year in self.years_in_rules
-
     def is_working_day(self, day: date) -> bool:
         if day in self.makeup_working_days:
             return True

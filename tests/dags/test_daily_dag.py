@@ -146,6 +146,13 @@ def test_dags_import_cleanly_with_owner_tags_and_retries(dagbag):
     assert dag.get_task("feed.ingest").trigger_rule == "none_failed"
 
 
+def test_each_dag_documents_itself_in_the_ui(dagbag):
+    daily, feedback = dagbag.get_dag("fpwarn_daily"), dagbag.get_dag("fpwarn_feedback")
+    assert "fpwarn_warehouse" in daily.doc_md
+    assert "run_after" in daily.doc_md
+    assert "INBOX/feedback/" in feedback.doc_md
+
+
 def test_only_transient_faults_are_retried(dagbag):
     """A refused database connection or a busy warehouse is retried with backoff;
     anything else (a bug) fails at once; bad data never raises at all."""
