@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.alerts.calendar import WorkingCalendar
-from pipeline.alerts.rules import GRADES, Rules
+from pipeline.alerts.rules import Rules
 from pipeline.dispatch.workbooks import VERIFICATION_RESULTS
 from pipeline.feedback.returns import (
     NO_TOWNSHIP_CODE,
@@ -29,20 +29,19 @@ from pipeline.feedback.returns import (
 )
 from pipeline.paths import SQL_DIR
 from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text
+from pipeline.vocabulary import OPEN_STATUSES, Grade
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("new", "open", "escalated")
 EVIDENCE_WITHDRAWN = "证据撤回"
-GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 
 
 def rank(grade: str) -> int:
-    return GRADES.index(grade)
+    return Grade(grade).severity
 
 
 def raised_grade(grade: str) -> str:
-    return GRADES[min(rank(grade) + 1, len(GRADES) - 1)]
+    return Grade(grade).raised().value
 
 
 @dataclass

@@ -23,8 +23,8 @@ from pydantic import (
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.feeds.registry import SAFE_LOADER
 from pipeline.paths import CONFIG_DIR
+from pipeline.vocabulary import GRADES
 
-GRADES: tuple[str, ...] = ("yellow", "orange", "red")
 CATEGORIES = (
     "medical_burden",
     "medical_uninsured",

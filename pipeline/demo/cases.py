@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pipeline.alerts.lifecycle import raised_grade
-from pipeline.alerts.rules import GRADES, Rules
+from pipeline.alerts.rules import Rules
 from pipeline.demo import names
 from pipeline.demo.population import District, Household, Person, Township, Village
 
@@ -27,8 +26,16 @@ PROTECTED = "_protected"
 UNIT_HOUSEHOLDS = 300
 
 
+# The truth grades on its own (from the rules page), not with the code it checks.
+ASCENDING = ("yellow", "orange", "red")
+
+
 def at_least(grade: str, floor: str) -> str:
-    return grade if GRADES.index(grade) >= GRADES.index(floor) else floor
+    return grade if ASCENDING.index(grade) >= ASCENDING.index(floor) else floor
+
+
+def raised_grade(grade: str) -> str:
+    return ASCENDING[min(ASCENDING.index(grade) + 1, len(ASCENDING) - 1)]
 
 
 def is_labourer(person: Person, day: date, rules: Rules) -> bool:

@@ -33,11 +33,11 @@ from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.outbox import atomic_write_bytes
 from pipeline.paths import SQL_DIR
 from pipeline.safe_text import put_cell, township_file_name
+from pipeline.vocabulary import GRADE_LABELS, GRADES
 
 DETAIL_SHEET = "预警明细"
 SUMMARY_SHEET = "汇总"
 VERIFICATION_RESULTS = ("属实-已纳入监测", "属实-已落实帮扶", "不属实", "风险已消除")
-GRADE_TEXT = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 GRADE_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2CC"}
 STATUS_TEXT = {"new": "新预警", "open": "待核实", "escalated": "已逾期"}
 # Columns of the detail sheet: header, width. The last four are filled in by the grid.
@@ -151,7 +151,7 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
             mask_phone(alert.household_phone),
             alert.household_type or "",
             rules.categories[alert.category].label,
-            GRADE_TEXT[alert.grade],
+            GRADE_LABELS[alert.grade],
             STATUS_TEXT[alert.status],
             alert.first_raised,
             alert.verify_by,
@@ -230,7 +230,7 @@ def _summary_sheet(
     row = 4
     put_cell(sheet, row, 1, "按村统计").font = Font(bold=True)
     row += 1
-    headers = ["村", "村级网格长（负责核实）", "联系电话", "红色", "橙色", "黄色", "合计", "已逾期"]
+    headers = ["村", "村级网格长（负责核实）", "联系电话", *GRADE_LABELS.values(), "合计", "已逾期"]
     _style_header(sheet, row, headers)
     for (village, head_name, phone), group in alerts.groupby(
         ["village_name", "village_head", "village_head_phone"], dropna=False, sort=False
@@ -241,7 +241,7 @@ def _summary_sheet(
             village,
             head_name or "未登记",
             mask_phone(phone),
-            *(int(counts.get(grade, 0)) for grade in ("red", "orange", "yellow")),
+            *(int(counts.get(grade, 0)) for grade in GRADES),
             len(group),
             int((group["status"] == "escalated").sum()),
         ]
@@ -250,7 +250,7 @@ def _summary_sheet(
     row += 2
     put_cell(sheet, row, 1, "按类别统计").font = Font(bold=True)
     row += 1
-    _style_header(sheet, row, ["预警类别", "建议帮扶", "红色", "橙色", "黄色", "合计"])
+    _style_header(sheet, row, ["预警类别", "建议帮扶", *GRADE_LABELS.values(), "合计"])
     for category, group in alerts.groupby("category", sort=True):
         row += 1
         counts = group["grade"].value_counts()
@@ -258,7 +258,7 @@ def _summary_sheet(
         values = [
             spec.label,
             "、".join(spec.help),
-            *(int(counts.get(grade, 0)) for grade in ("red", "orange", "yellow")),
+            *(int(counts.get(grade, 0)) for grade in GRADES),
             len(group),
         ]
         for column, value in enumerate(values, 1):
@@ -292,7 +292,7 @@ def _summary_sheet(
                 alert.household_id,
                 alert.head_name,
                 rules.categories[alert.category].label,
-                GRADE_TEXT[alert.grade],
+                GRADE_LABELS[alert.grade],
                 alert.verify_by,
                 alert.grid_worker,
             ]

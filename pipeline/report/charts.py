@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 from matplotlib.figure import Figure, FigureBase
 
-from pipeline.report.figures import GRADE_LABELS, GRADES, DailyFigures
+from pipeline.report.figures import DailyFigures
+from pipeline.vocabulary import GRADE_LABELS, GRADES
 
 GRADE_COLOURS = {"red": "#d9342b", "orange": "#f28c28", "yellow": "#f2c12e"}
 # Fonts with the Chinese glyphs, the first one present is used to lay text out.

@@ -18,9 +18,8 @@ from pipeline.alerts.rules import Rules
 from pipeline.paths import SQL_DIR
 from pipeline.regional.warnings import regional_warnings
 from pipeline.signals.build import bound_parameters
+from pipeline.vocabulary import GRADES
 
-GRADES = ("red", "orange", "yellow")
-GRADE_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 TREND_DAYS = 30
 
 

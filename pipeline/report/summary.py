@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.report.figures import GRADE_LABELS, GRADES
 from pipeline.report.page import STATUS_LABELS
+from pipeline.vocabulary import GRADE_LABELS, GRADES
 
 GRADE_STYLES = {"red": "bold red", "orange": "bold dark_orange", "yellow": "bold yellow"}
 

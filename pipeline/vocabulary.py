@@ -1,0 +1,57 @@
+"""The words the pipeline shares with its users: warning grades and alert statuses, each
+with its order and its Chinese label, defined once.
+
+Grades and statuses are stored and written as their plain values (``red``, ``open``);
+these enums say which values there are, in which order, and what users read for them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Grade(StrEnum):
+    """分级预警: the grades, most severe first (the order users read them in)."""
+
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+
+    @property
+    def label(self) -> str:
+        return _GRADE_LABELS[self]
+
+    @property
+    def severity(self) -> int:
+        """0 for yellow up to 2 for red: an open alert's grade rises, never falls."""
+        return len(Grade) - 1 - list(Grade).index(self)
+
+    def raised(self) -> Grade:
+        """One grade more severe (red stays red)."""
+        return Grade(GRADES[max(list(Grade).index(self) - 1, 0)])
+
+
+_GRADE_LABELS = {Grade.RED: "红色", Grade.ORANGE: "橙色", Grade.YELLOW: "黄色"}
+
+# The values, most severe first, and what users read for each.
+GRADES: tuple[str, ...] = tuple(grade.value for grade in Grade)
+GRADE_LABELS: dict[str, str] = {grade.value: grade.label for grade in Grade}
+
+
+class AlertStatus(StrEnum):
+    """An alert's status: new the day it is raised, open after, escalated once its
+    verification deadline has passed, closed by verification or withdrawn evidence."""
+
+    NEW = "new"
+    OPEN = "open"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES: frozenset[str] = frozenset(
+    {AlertStatus.NEW, AlertStatus.OPEN, AlertStatus.ESCALATED}
+)
