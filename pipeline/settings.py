@@ -11,17 +11,15 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from pipeline.paths import Home
-
-if TYPE_CHECKING:
-    from pipeline.partitions.config import Partition
 
 ENV_PREFIX = "PIPELINE_"
 # Read from the environment only (where the pipeline finds its folders), never from
@@ -72,15 +70,65 @@ def _partitions_problem(value: Any) -> str | None:
 
 
 def _parse_partitions(value: Any) -> Any:
-    # partitions/config.py holds what a partition is; it needs SettingsError from here.
-    from pipeline.partitions.config import parse_partitions
-
     if isinstance(value, str):  # PIPELINE_PARTITIONS holds JSON
         try:
             value = json.loads(value)
         except json.JSONDecodeError as error:
             raise SettingsError(f"not JSON: {error}") from error
     return parse_partitions(value) if value not in (None, "", {}) else []
+
+
+# ---------------------------------------------------------------- partitions
+
+PARTITION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+PARTITION_PREFIX = re.compile(r"^[0-9]{2,12}$")
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    prefixes: tuple[str, ...]
+
+    def owns(self, code: str | None) -> bool:
+        """Whether a village or township code lies in this partition."""
+        return code is not None and any(str(code).startswith(prefix) for prefix in self.prefixes)
+
+
+def parse_partitions(declared: Any) -> list[Partition]:
+    if not isinstance(declared, dict) or not declared:
+        raise SettingsError(
+            "partitions: expected a mapping of partition name to a list of township or "
+            "county code prefixes"
+        )
+    partitions = []
+    for name, prefixes in declared.items():
+        if not isinstance(name, str) or not PARTITION_NAME.match(name):
+            raise SettingsError(
+                f"partitions: name {name!r} must be lower-case letters, digits, - or _ "
+                "(it names a folder and an Airflow task)"
+            )
+        if isinstance(prefixes, str | int):
+            prefixes = [prefixes]
+        if not isinstance(prefixes, list) or not prefixes:
+            raise SettingsError(f"partitions.{name}: expected a list of code prefixes")
+        for prefix in prefixes:
+            # An unquoted code is read by YAML as a number: still digits, but a leading
+            # zero would be lost, so only a string is taken.
+            if not isinstance(prefix, str) or not PARTITION_PREFIX.match(prefix):
+                raise SettingsError(
+                    f"partitions.{name}: {prefix!r} is not a quoted code prefix of 2 to 12 "
+                    'digits (write it in quotes, e.g. "340102001")'
+                )
+        partitions.append(Partition(name, tuple(prefixes)))
+    owners = [(prefix, partition.name) for partition in partitions for prefix in partition.prefixes]
+    for prefix, owner in owners:
+        for other, other_owner in owners:
+            if (prefix, owner) != (other, other_owner) and other.startswith(prefix):
+                raise SettingsError(
+                    f"partitions: {other} ({other_owner}) lies inside {prefix} ({owner}); "
+                    "a township must belong to one partition only"
+                )
+    return partitions
 
 
 @dataclass(frozen=True)
