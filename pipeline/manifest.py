@@ -1,4 +1,5 @@
-"""The run's manifest (``outputs.md``): what each feed delivered, what was done with it."""
+"""The run's manifest (docs/outputs.md, "manifest.json"): what each feed delivered, and
+what was done with it."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _entry(delivery: DeliveryResult) -> dict[str, Any]:
 def feed_status(
     plan: FeedPlan | None, business_date: date, last_loaded: date | None
 ) -> tuple[str, str]:
-    """A feed's status and reason by the rule of ``outputs.md``."""
+    """A feed's status and reason by the rule of docs/outputs.md, "manifest.json"."""
     deliveries = plan.deliveries if plan else []
     today = [delivery for delivery in deliveries if delivery.date == business_date.isoformat()]
     if today:
@@ -123,7 +124,7 @@ def build_manifest(
     connection: duckdb.DuckDBPyConnection,
     inbox: Path | None = None,
 ) -> dict[str, Any]:
-    """The manifest of ``outputs.md``; ``critical_warnings`` (only when there are any)
+    """The manifest of docs/outputs.md; ``critical_warnings`` (only when there are any)
     leads it with what makes the day's alerts incomplete, repeated first in ``warnings``."""
     last_loaded = dict(
         connection.execute(

@@ -1,8 +1,10 @@
 """The demo district's planted cases: exactly those households are alerted, with the
-grades that warning-rules.md gives them (base grade, near the line, compound risk).
+grades the rules give them (docs/warning-rules.md, "Grade adjustments": base grade, near
+the line, compound risk).
 
-The truth follows the rules page. Known disagreement of sig_medical_uninsured.sql with
-it: "a member whose row was quarantined is reported, not alerted", but the SQL only
+The truth follows docs/warning-rules.md. Known disagreement of sig_medical_uninsured.sql
+with the rule "a member whose row was quarantined is reported, not alerted"
+(docs/warning-rules.md, "Categories", says which rows the SQL matches): the SQL only
 recognises a quarantined enrolment row by its name and the first 14 digits of its ID
 number, so a row quarantined for a missing 姓名 or an impossible birth date in the ID
 still makes its (insured) member "不在参保名单中" and alerts the household."""

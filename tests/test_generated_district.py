@@ -1,4 +1,4 @@
-"""The daily job on a generated district with every defect the contracts list:
+"""The daily job on a generated district with every defect docs/feeds.md lists:
 nothing read is lost or counted twice, and exactly the planted rows are quarantined."""
 
 from __future__ import annotations

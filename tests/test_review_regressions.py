@@ -1,4 +1,4 @@
-"""Inputs that once lost rows or stopped a day: each keeps working as the contracts say."""
+"""Inputs that once lost rows or stopped a day: each keeps working as docs/feeds.md says."""
 
 from __future__ import annotations
 

@@ -214,8 +214,9 @@ def _is_suppressed(closed: Alert | None, grade: str, evidence_date: date | None,
     """A verified household and category is not raised again on the same evidence.
 
     After 不属实 it rests for the configured days unless the grade would be higher or a
-    new event arrives (the rules page). After the other results the grid has just seen
-    the household: the same evidence does not raise it again either, for the same days.
+    new event arrives (docs/warning-rules.md, "Verification results"). After the other
+    results the grid has just seen the household: the same evidence does not raise it
+    again either, for the same days.
     """
     if closed is None or closed.close_result is None or closed.closed_date is None:
         return False

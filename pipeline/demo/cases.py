@@ -3,9 +3,9 @@
 The background population is quiet (no rule fires for it); the households chosen
 here are changed so that exactly one known rule fires for each of them (two for the
 compound cases), and the expected open alerts after the last date are worked out
-from warning-rules.md: base grade, then near the line, then compound risk. Planted
-rows are protected from row defects and never go into a delivery that the
-pipeline must refuse to read.
+from docs/warning-rules.md, "Grade adjustments": base grade, then near the line, then
+compound risk. Planted rows are protected from row defects and never go into a
+delivery that the pipeline must refuse to read.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PROTECTED = "_protected"
 UNIT_HOUSEHOLDS = 300
 
 
-# The truth grades on its own (from the rules page), not with the code it checks.
+# The truth grades on its own (from docs/warning-rules.md), not with the code it checks.
 ASCENDING = ("yellow", "orange", "red")
 
 
@@ -107,7 +107,7 @@ class Cases:
         return household.income_yuan / max(1, size)
 
     def expected_alerts(self) -> list[dict[str, str]]:
-        """The open alerts after the last date, by the rules page."""
+        """The open alerts after the last date, by docs/warning-rules.md."""
         graded: dict[tuple[str, str], str] = {}
         for (household_id, category), grade in self.signals.items():
             household = self.households[household_id]

@@ -397,7 +397,7 @@ def _write_truth(
         "skipped": [
             {"feed": feed, "date": day.isoformat()} for feed, day in sorted(plan.skipped.items())
         ],
-        # The open alerts expected after the run of the end date, by warning-rules.md.
+        # The open alerts expected after the run of the end date, by docs/warning-rules.md.
         "alerts": cases.expected_alerts(),
         # What was planted for them: one entry per household and category, base grade first.
         "cases": cases.notes,

@@ -11,7 +11,7 @@ Conventions of the suites (checked by ``tests/validation/test_suites.py``):
   is only judged on deliveries of at least that many rows.
 
 GX runs on the typed pandas frame while it is in memory anyway (its SQL
-datasource fails on DuckDB; see the engineering notes).
+datasource fails on DuckDB; docs/feeds.md, "Expectation suites").
 """
 
 from __future__ import annotations

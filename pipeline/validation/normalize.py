@@ -1,4 +1,4 @@
-"""Value normalisers for the types the contracts use, one column at a time.
+"""Value normalisers for the column types of docs/feeds.md, "What is normalised".
 
 Each ``normalize_*`` takes a column as it arrived (strings from CSV, Python
 objects from XLSX cells or database rows) and returns the typed column and a

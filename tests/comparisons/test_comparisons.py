@@ -1,4 +1,4 @@
-"""The data comparison (数据比对) of applications against warning-rules.md, one case per
+"""The data comparison (数据比对) of applications against docs/warning-rules.md, one case per
 finding on both sides of its threshold, and the hard rule of the signed authorisation.
 
 Each case is a small world in its own township: registered households with their members,

@@ -1,4 +1,5 @@
-"""Regional warnings (防止规模性返贫) against the rules page, both sides of each threshold.
+"""Regional warnings (防止规模性返贫) against docs/warning-rules.md, "Regional warnings", both
+sides of each threshold.
 
 Each case builds the few warehouse tables the rules read (the registry's households and
 people, the alerts, the disaster, water and employment feeds) in a fresh DuckDB file and

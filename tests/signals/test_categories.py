@@ -1,7 +1,7 @@
-"""Every warning category against the rules page (warning-rules.md), one table per category.
+"""Every warning category against docs/warning-rules.md, "Categories", one table per category.
 
 Each row of a table is a small world: one to three households with their members and
-the department rows under test, and the base grade the rules page gives each household
+the department rows under test, and the base grade that page gives each household
 (``None``: not raised). The rows of one category are delivered together for business
 date D, each world in its own township and villages so that none sees another's data;
 ``run_day`` loads them once and ``build_signals`` is asked for ``signals.sig_<category>``.
@@ -88,7 +88,7 @@ class Case:
     expect: dict[str, str | None]  # household key -> base grade (None: not raised)
     reason: tuple[str, ...] = ()  # text every raised household's reason contains
     scenario: str = "main"  # worlds of the same category and scenario share one run
-    quarantined: int = 0  # rows of this world the contracts quarantine on purpose
+    quarantined: int = 0  # rows of this world quarantined on purpose (docs/feeds.md)
 
 
 def case(

@@ -1,4 +1,4 @@
-"""Value normalisers, table-driven: every form the contracts list."""
+"""Value normalisers, table-driven: every form of docs/feeds.md, "What is normalised"."""
 
 from __future__ import annotations
 
