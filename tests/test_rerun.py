@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.daily import DayResult, run_day
 from pipeline.demo import generate_district
-from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from pipeline.settings import load_settings
 from tests.conftest import home_for, outbox_files
 

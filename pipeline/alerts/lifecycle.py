@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.alerts.rules import Rules
-from pipeline.dispatch.workbooks import VERIFICATION_RESULTS
+from pipeline.dispatch.township_workbook import VERIFICATION_RESULTS
 from pipeline.feedback.returns import (
     NO_TOWNSHIP_CODE,
     ReturnedRow,

@@ -30,47 +30,32 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
+from pipeline.dispatch.township_workbook import (
+    DETAIL_COLUMNS,
+    DETAIL_SHEET,
+    FILLED_IN,
+    SUMMARY_SHEET,
+    VERIFICATION_RESULTS,
+    detail_column,
+    detail_letter,
+)
 from pipeline.outbox import atomic_write_bytes
 from pipeline.paths import SQL_DIR
 from pipeline.safe_text import put_cell, township_file_name
 from pipeline.vocabulary import GRADE_LABELS, GRADES
 
-DETAIL_SHEET = "预警明细"
-SUMMARY_SHEET = "汇总"
-VERIFICATION_RESULTS = ("属实-已纳入监测", "属实-已落实帮扶", "不属实", "风险已消除")
+# Columns of the detail sheet styled apart: the grade as colour, the date a worker enters.
+GRADE_COLUMN = detail_column("预警等级")
+DATE_COLUMN = detail_column("核实日期")
+
 GRADE_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2CC"}
 STATUS_TEXT = {"new": "新预警", "open": "待核实", "escalated": "已逾期"}
-# Columns of the detail sheet: header, width. The last four are filled in by the grid.
-DETAIL_COLUMNS = (
-    ("预警编号", 21),
-    ("村", 8),
-    ("村级网格长", 8),
-    ("组级网格", 9),
-    ("网格员", 7),
-    ("户编号", 17),
-    ("户主姓名", 7),
-    ("户主身份证号", 19),
-    ("联系电话", 12),
-    ("户类型", 7),
-    ("预警类别", 11),
-    ("预警等级", 6),
-    ("状态", 7),
-    ("首次预警", 10),
-    ("核实期限", 10),
-    ("预警原因及建议帮扶", 50),
-    ("核实结果", 15),
-    ("核实人", 7),
-    ("核实日期", 10),
-    ("备注", 14),
-)
-FILL_IN = ("核实结果", "核实人", "核实日期", "备注")
 # Fixed document times: the same alerts give the same file.
 DOCUMENT_TIME = datetime(2020, 1, 1)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 BODY_FONT = Font(size=9)
-WRAPPED_COLUMNS = {1, 4, 11, 16, 20}
 FILL_IN_FILL = PatternFill("solid", fgColor="E2EFDA")
 # The tallest row Excel accepts, in points: a taller one makes it report the file damaged.
 MAX_ROW_HEIGHT = 409.0
@@ -98,7 +83,7 @@ def _style_header(sheet: Worksheet, row: int, headers: Iterable[str]) -> None:
     for column, header in enumerate(headers, 1):
         cell = put_cell(sheet, row, column, header)
         cell.font = Font(bold=True)
-        cell.fill = FILL_IN_FILL if header in FILL_IN else HEADER_FILL
+        cell.fill = FILL_IN_FILL if header in FILLED_IN else HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
 
@@ -122,19 +107,17 @@ def _display_width(text: str) -> int:
 def _row_height(values: list[object]) -> float:
     """Spreadsheet programs do not grow rows of wrapped text on their own: 12 points a line."""
     lines = 1
-    for column in WRAPPED_COLUMNS:
-        value = values[column - 1]
-        if isinstance(value, str) and value:
-            width = DETAIL_COLUMNS[column - 1][1]
-            lines = max(lines, -(-_display_width(value) // max(width - 1, 1)))
+    for column, value in zip(DETAIL_COLUMNS, values, strict=True):
+        if column.wrapped and isinstance(value, str) and value:
+            lines = max(lines, -(-_display_width(value) // max(column.width - 1, 1)))
     return min(12.0 * lines + 2, MAX_ROW_HEIGHT)
 
 
 def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
     sheet.title = DETAIL_SHEET
-    _style_header(sheet, 1, [header for header, _ in DETAIL_COLUMNS])
-    for column, (_, width) in enumerate(DETAIL_COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    _style_header(sheet, 1, [column.header for column in DETAIL_COLUMNS])
+    for number, declared in enumerate(DETAIL_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = declared.width
     sheet.freeze_panes = "B2"
     sheet.row_dimensions[1].height = 30
     styles: dict[tuple[int, str, bool], StyleArray] = {}
@@ -164,8 +147,8 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
         sheet.row_dimensions[row_number].height = _row_height(values)
         for column, value in enumerate(values, 1):
             cell = put_cell(sheet, row_number, column, value)
-            dated = isinstance(value, date) or column == 19
-            key = (column, alert.grade if column == 12 else "", dated)
+            dated = isinstance(value, date) or column == DATE_COLUMN
+            key = (column, alert.grade if column == GRADE_COLUMN else "", dated)
             if key in styles:
                 # A cell styled like one before takes its style whole: setting fonts and
                 # borders one by one made styling most of the dispatch step's time.
@@ -174,10 +157,11 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
             cell.border = BORDER
             cell.font = BODY_FONT
             # Long text wraps so that a printed page stays readable.
-            cell.alignment = Alignment(vertical="top", wrap_text=column in WRAPPED_COLUMNS)
+            wrapped = DETAIL_COLUMNS[column - 1].wrapped
+            cell.alignment = Alignment(vertical="top", wrap_text=wrapped)
             if dated:
                 cell.number_format = "yyyy-mm-dd"
-            if column == 12:
+            if column == GRADE_COLUMN:
                 cell.fill = PatternFill("solid", fgColor=GRADE_FILL[alert.grade])
                 cell.font = Font(size=9, bold=True)
             styles[key] = copy(cell._style)
@@ -190,7 +174,8 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
         errorTitle="核实结果",
         error="请从下拉列表中选择核实结果",
     )
-    results.add(f"Q2:Q{last}")
+    results_column = detail_letter("核实结果")
+    results.add(f"{results_column}2:{results_column}{last}")
     sheet.add_data_validation(results)
     dates = DataValidation(
         type="date",
@@ -201,7 +186,8 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
         errorTitle="核实日期",
         error="请填写日期，例如 2026-03-05",
     )
-    dates.add(f"S2:S{last}")
+    dates_column = detail_letter("核实日期")
+    dates.add(f"{dates_column}2:{dates_column}{last}")
     sheet.add_data_validation(dates)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
     _print_setup(sheet, "1:1")

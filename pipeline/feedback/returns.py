@@ -24,12 +24,10 @@ from typing import IO, Any
 import openpyxl
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.dispatch.township_workbook import ALERT_ID, DETAIL_SHEET, FILLED_IN
 from pipeline.validation.normalize import header_key, parse_date_text
 
 FEEDBACK_FOLDER = "feedback"
-FILLED_IN = {"核实结果": "result", "核实人": "verifier", "核实日期": "verified_on", "备注": "note"}
-ALERT_ID = "预警编号"
 WORKBOOK_SUFFIX = ".xlsx"
 # Excel's and WPS's own limits: a sheet with more rows, or a row with more cells, was made by
 # neither. They are checked before openpyxl reads the sheet: its read-only reader keeps about

@@ -267,7 +267,7 @@ def test_a_partitioned_dag_run_gives_the_outbox_of_the_command_line(tmp_path, ai
 def test_the_feedback_dag_applies_a_returned_workbook(tmp_path, airflow_db, dagbag):
     import openpyxl
 
-    from pipeline.dispatch.workbooks import DETAIL_SHEET
+    from pipeline.dispatch.township_workbook import DETAIL_SHEET
 
     day = date(2026, 3, 2)
     summary = generate_district(

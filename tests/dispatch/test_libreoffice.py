@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
-from pipeline.dispatch.workbooks import DETAIL_SHEET, SUMMARY_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_SHEET, SUMMARY_SHEET
 from tests.conftest import home_for
 
 

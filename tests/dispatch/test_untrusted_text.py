@@ -22,7 +22,7 @@ import pytest
 
 from pipeline.alerts.rules import load_rules
 from pipeline.daily import DayResult, run_day
-from pipeline.dispatch.workbooks import DETAIL_COLUMNS, DETAIL_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_COLUMNS, DETAIL_SHEET
 from pipeline.feeds.inbox import write_marker
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.settings import load_settings
@@ -131,7 +131,7 @@ def returned_workbook(path: Path, alert_id: str) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = DETAIL_SHEET
-    sheet.append([header for header, _ in DETAIL_COLUMNS])
+    sheet.append([column.header for column in DETAIL_COLUMNS])
     row = [None] * len(DETAIL_COLUMNS)
     row[0], row[-4], row[-3], row[-2] = alert_id, "属实-已纳入监测", CALC, "2026-03-10"
     sheet.append(row)

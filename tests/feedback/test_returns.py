@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.dispatch.workbooks import DETAIL_COLUMNS, DETAIL_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_COLUMNS, DETAIL_SHEET
 from pipeline.feedback.returns import RowsWithoutAlert, read_returned, read_returns
 
 ALERT = "3417021012010001-income_below_line-20260301"
@@ -23,7 +23,7 @@ def workbook(*rows: list[object]) -> openpyxl.Workbook:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = DETAIL_SHEET
-    sheet.append([header for header, _ in DETAIL_COLUMNS])
+    sheet.append([column.header for column in DETAIL_COLUMNS])
     for row in rows:
         sheet.append(row)
     return book

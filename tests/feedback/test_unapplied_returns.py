@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
-from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from tests.conftest import home_for
 
 D1, D2, D3 = (date(2026, 3, day) for day in (1, 2, 3))

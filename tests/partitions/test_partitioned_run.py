@@ -17,7 +17,7 @@ import yaml
 from pipeline.cli import main
 from pipeline.daily import run_day
 from pipeline.demo import generate_district
-from pipeline.dispatch.workbooks import DETAIL_SHEET
+from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from pipeline.feeds.registry import load_registry
 from pipeline.partitions.config import load_partitions, parse_partitions
 from pipeline.partitions.run import PartitionError
