@@ -19,7 +19,7 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.paths import SQL_DIR
+from pipeline import sql
 
 # What makes Excel or WPS read a CSV field as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,7 +55,7 @@ def cut_note(length: int) -> str:
 def install_department_text(connection: duckdb.DuckDBPyConnection) -> None:
     """The SQL macro ``department_text(value)`` that the signal and regional steps apply
     to department text before it enters a reason; a temporary macro, on this connection."""
-    connection.execute((SQL_DIR / "signals" / "department_text.sql").read_text(encoding="utf-8"))
+    sql.script(connection, "signals/department_text")
 
 
 # ------------------------------------------------------------------ CSV

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.alerts.rules import Rules
 from pipeline.dispatch.township_workbook import VERIFICATION_RESULTS
@@ -27,7 +28,6 @@ from pipeline.feedback.returns import (
     ReturnedWorkbook,
     verification_date,
 )
-from pipeline.paths import SQL_DIR
 from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text
 from pipeline.vocabulary import OPEN_STATUSES, Grade
 
@@ -128,7 +128,7 @@ class _Run:
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute((SQL_DIR / "alerts" / "schema.sql").read_text(encoding="utf-8"))
+    sql.script(connection, "alerts/schema")
 
 
 def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:
@@ -539,6 +539,4 @@ def update_alerts(
 def open_alerts(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The alerts open after the latest run, as ``alerts.csv`` shows them."""
     ensure_schema(connection)
-    return connection.execute(
-        (SQL_DIR / "alerts" / "open_alerts.sql").read_text(encoding="utf-8")
-    ).df()
+    return connection.execute(sql.step_sql("alerts/open_alerts")).df()

@@ -18,11 +18,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_text
 from pipeline.outbox import atomic_write_bytes, csv_bytes
-from pipeline.paths import SQL_DIR
-from pipeline.signals.build import bound_parameters
 
 # The intermediate steps, in order, each materialised as ``comparisons.<name>``.
 STEPS = ("int_applications", "int_application_people")
@@ -39,10 +38,6 @@ COLUMNS = (
 )
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / "comparisons" / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def parameters(rules: Rules, business_date: date) -> dict[str, Any]:
     """Every value the comparison steps bind."""
     return {
@@ -54,21 +49,15 @@ def parameters(rules: Rules, business_date: date) -> dict[str, Any]:
 
 
 def _run(connection: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
-    connection.execute(_sql("schema"))
+    sql.script(connection, "comparisons/schema")
     for name in STEPS:
-        sql = _sql(name)
-        connection.execute(
-            f"create or replace table comparisons.{name} as {sql}", bound_parameters(sql, values)
-        )
-    findings = _sql("comparisons")
+        sql.materialise(connection, f"comparisons/{name}", f"comparisons.{name}", values)
     # Delete, then insert: a rerun of the date gives the same rows, never a second copy.
     connection.execute(
         "delete from comparisons.findings where business_date = $business_date",
         {"business_date": values["business_date"]},
     )
-    connection.execute(
-        f"insert into comparisons.findings by name {findings}", bound_parameters(findings, values)
-    )
+    sql.insert(connection, "comparisons/comparisons", "comparisons.findings", values)
 
 
 def build_comparisons(
@@ -100,7 +89,7 @@ def build_comparisons(
 
 def comparison_findings(connection: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
     """The findings of ``business_date``, ordered by township, village and application."""
-    connection.execute(_sql("schema"))
+    sql.script(connection, "comparisons/schema")
     return connection.execute(
         "select * exclude (sequence) from comparisons.findings "
         "where business_date = $business_date "

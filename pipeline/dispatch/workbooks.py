@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from pipeline import sql
 from pipeline.alerts.rules import Rules
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.dispatch.township_workbook import (
@@ -40,7 +41,6 @@ from pipeline.dispatch.township_workbook import (
     detail_letter,
 )
 from pipeline.outbox import atomic_write_bytes
-from pipeline.paths import SQL_DIR
 from pipeline.safe_text import put_cell, township_file_name
 from pipeline.vocabulary import GRADE_LABELS, GRADES
 
@@ -68,10 +68,6 @@ class TownshipWorkbook:
     path: Path
     sha256: str
     alerts: int
-
-
-def _sql(name: str) -> str:
-    return (SQL_DIR / "dispatch" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def workbook_name(township_code: str, township_name: str, business_date: date) -> str:
@@ -321,10 +317,10 @@ def write_township_workbooks(
     connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date, folder: Path
 ) -> list[TownshipWorkbook]:
     """One workbook per township with at least one open alert, written atomically."""
-    alerts = _dates(connection.execute(_sql("township_alerts")).df())
+    alerts = _dates(sql.query(connection, "dispatch/township_alerts"))
     heads = {
         row["township_code"]: row
-        for row in connection.execute(_sql("township_heads")).df().to_dict("records")
+        for row in sql.query(connection, "dispatch/township_heads").to_dict("records")
     }
     written = []
     for township_code, township_alerts in alerts.groupby("township_code", sort=True):
@@ -346,4 +342,4 @@ def write_township_workbooks(
 
 def overdue_alerts(connection: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
     """The district's list of overdue alerts, with the township head who follows each up."""
-    return connection.execute(_sql("overdue_alerts"), {"business_date": business_date}).df()
+    return sql.query(connection, "dispatch/overdue_alerts", {"business_date": business_date})

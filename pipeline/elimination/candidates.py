@@ -13,9 +13,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.alerts.rules import Rules
-from pipeline.paths import SQL_DIR
-from pipeline.signals.build import bound_parameters, parameters
+from pipeline.signals.build import parameters
 
 COLUMNS = [
     "household_id",
@@ -48,8 +48,7 @@ def elimination_candidates(
         quiet_months=rules.elimination.quiet_months,
         monitored_months=rules.elimination.monitored_months,
     )
-    sql = (SQL_DIR / "elimination" / "elimination_candidates.sql").read_text(encoding="utf-8")
-    frame = connection.execute(sql, bound_parameters(sql, values)).df()
+    frame = sql.query(connection, "elimination/elimination_candidates", values)
     quiet = "、".join(rules.categories[code].label for code in rules.elimination.quiet_categories)
     frame["evidence"] = [
         f"{row.monitored_from:%Y年%m月}识别为监测户，已{row.months_monitored}个月"

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import sql
 from pipeline.feeds.registry import FeedSpec
 from pipeline.partitions.config import Partition
-from pipeline.paths import SQL_DIR, Home
+from pipeline.paths import Home
 from pipeline.warehouse.ledger import WarehouseBusy, _open, quiet
 from pipeline.warehouse.statements import quote
 
@@ -186,10 +187,11 @@ def uncovered_townships(
             "insert into scope.prefixes values (?)",
             [[prefix] for partition in partitions for prefix in partition.prefixes],
         )
-        sql = (SQL_DIR / "partitions" / "uncovered_townships.sql").read_text(encoding="utf-8")
         return [
             (str(code), name, int(households))
-            for code, name, households in connection.execute(sql).fetchall()
+            for code, name, households in sql.execute(
+                connection, "partitions/uncovered_townships"
+            ).fetchall()
         ]
     finally:
         connection.close()

@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.alerts.rules import Rules
-from pipeline.paths import SQL_DIR
 from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text, install_department_text
 from pipeline.signals.build import run_step
 
@@ -134,7 +134,7 @@ def _conditions(connection: duckdb.DuckDBPyConnection, rules: Rules, day: date) 
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute((SQL_DIR / "regional" / "schema.sql").read_text(encoding="utf-8"))
+    sql.script(connection, "regional/schema")
 
 
 def update_regional(

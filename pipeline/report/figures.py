@@ -13,11 +13,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.alerts.lifecycle import open_alerts
 from pipeline.alerts.rules import Rules
-from pipeline.paths import SQL_DIR
 from pipeline.regional.warnings import regional_warnings
-from pipeline.signals.build import bound_parameters
 from pipeline.vocabulary import GRADES
 
 TREND_DAYS = 30
@@ -40,8 +39,7 @@ class DailyFigures:
 
 
 def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
-    sql = (SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
-    return connection.execute(sql, bound_parameters(sql, values)).df()
+    return sql.query(connection, f"report/{name}", values)
 
 
 def _by_grade(alerts: pd.DataFrame, key: str) -> pd.DataFrame:

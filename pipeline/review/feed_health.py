@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.feeds.registry import FeedSpec, load_registry
-from pipeline.paths import SQL_DIR
 
 TOP_REASONS = 3  # the text column stays readable in a BI table cell
 
@@ -48,10 +48,6 @@ INTEGER_COLUMNS = [
 ]
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / "review" / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def feed_health(
     connection: duckdb.DuckDBPyConnection,
     business_date: date,
@@ -73,8 +69,10 @@ def feed_health(
         raise ValueError(f"清单的业务日期为 {stated}，与 {business_date.isoformat()} 不符")
     registry = registry if registry is not None else load_registry()
     increments = sorted(feed for feed, spec in registry.items() if spec.kind == "increment")
-    result = connection.execute(
-        _sql("feed_health"), {"business_date": business_date, "increment_feeds": increments}
+    result = sql.execute(
+        connection,
+        "review/feed_health",
+        {"business_date": business_date, "increment_feeds": increments},
     )
     names = [column[0] for column in result.description or []]
     ledger = {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from pipeline.paths import SQL_DIR
+from pipeline import sql
 from pipeline.review.feed_health import feed_health
 from pipeline.settings import Settings
 
@@ -172,10 +172,6 @@ def safe_url(url: str) -> str:
         return "<无法解析的连接串>"
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / "review" / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def _value(value: Any) -> Any:
     """A value the database drivers take: NaN, NaT and pd.NA become NULL, timestamps dates."""
     if value is None or value is pd.NaT or value is pd.NA:
@@ -194,7 +190,7 @@ def _warehouse_rows(
 ) -> list[dict[str, Any]]:
     # DuckDB returns NULL as None and dates as dates: the rows go out as they come (the
     # review SQL selects no floating-point column, so there is no NaN to clear).
-    result = connection.execute(_sql(name), {"business_date": business_date})
+    result = sql.execute(connection, f"review/{name}", {"business_date": business_date})
     names = [column[0] for column in result.description or []]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 

@@ -7,20 +7,18 @@ Chinese. ``signals.raised`` unions them for the alert lifecycle.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import duckdb
 
+from pipeline import sql
 from pipeline.alerts.rules import CATEGORIES, Rules
 from pipeline.feeds.registry import FeedSpec, load_registry
-from pipeline.paths import SQL_DIR
 from pipeline.safe_text import install_department_text
 from pipeline.warehouse.statements import quote
 
-PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 # The registry itself: every other feed's people are looked up in it.
 REGISTRY_FEEDS = ("households", "members")
 
@@ -93,24 +91,15 @@ def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[
     return values, warnings
 
 
-def bound_parameters(sql: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The values a statement names as ``$name``, and only those (DuckDB refuses unused ones)."""
-    return {key: values[key] for key in dict.fromkeys(PARAMETER.findall(sql))}
-
-
 def run_step(
     connection: duckdb.DuckDBPyConnection,
     name: str,
     values: dict[str, Any],
     *,
     schema: str = "signals",
-    table: str | None = None,
 ) -> None:
     """Materialise ``<schema>.<name>`` from ``sql/<schema>/<name>.sql`` with its bound values."""
-    sql = (SQL_DIR / schema / f"{name}.sql").read_text(encoding="utf-8")
-    connection.execute(
-        f"create or replace table {schema}.{table or name} as {sql}", bound_parameters(sql, values)
-    )
+    sql.materialise(connection, f"{schema}/{name}", f"{schema}.{name}", values)
 
 
 def build_signals(

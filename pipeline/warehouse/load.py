@@ -18,11 +18,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline import sql
 from pipeline.feeds.readers import jsonable
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import DeliveryResult, FeedPlan, plan_path
 from pipeline.outbox import atomic_write_text
-from pipeline.paths import SQL_DIR, Home
+from pipeline.paths import Home
 from pipeline.warehouse import statements
 from pipeline.warehouse.ledger import connect_writer
 
@@ -40,7 +41,7 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection, registry: dict[str, FeedSpec]) -> None:
-    connection.execute((SQL_DIR / "warehouse" / "schema.sql").read_text(encoding="utf-8"))
+    sql.script(connection, "warehouse/schema")
     for spec in registry.values():
         connection.execute(statements.create_staging_table_sql(spec))
         existing = {
@@ -301,9 +302,8 @@ def quarantine_for(home: Home, business_date: date) -> pd.DataFrame:
     """Every row quarantined from the deliveries that the runs of ``business_date`` loaded."""
     connection = connect(home)
     try:
-        return connection.execute(
-            (SQL_DIR / "warehouse" / "quarantine_for_date.sql").read_text(encoding="utf-8"),
-            {"business_date": business_date},
-        ).df()
+        return sql.query(
+            connection, "warehouse/quarantine_for_date", {"business_date": business_date}
+        )
     finally:
         connection.close()
