@@ -52,6 +52,7 @@ from pipeline.review.publish import publish_review_tables, review_url, safe_url
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, build_signals
 from pipeline.timings import stage
+from pipeline.vocabulary import ReturnStatus
 from pipeline.warehouse import load
 from pipeline.warehouse.ledger import WarehouseCorrupt, connect_read_only
 
@@ -274,7 +275,9 @@ def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
     }
     # Why each file was not applied: its one line (partition reports carry the lines too).
     not_applied = {
-        line["file"]: line["reason"] for line in rejected if files.get(line["file"]) == "rejected"
+        line["file"]: line["reason"]
+        for line in rejected
+        if files.get(line["file"]) == ReturnStatus.REJECTED
     }
     if not_applied:
         manifest["feedback"]["rejected_files"] = not_applied

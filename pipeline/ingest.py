@@ -44,6 +44,7 @@ from pipeline.settings import Settings
 from pipeline.timings import stage
 from pipeline.validation import expectations
 from pipeline.validation.contract import RepeatedKeys, apply_contract
+from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def _ingest_files(spec: FeedSpec, settings: Settings, business_date: date) -> Fe
                     feed=spec.feed,
                     file=delivery.path.name,
                     date=delivery.business_date.isoformat(),
-                    status="rejected",
+                    status=DeliveryStatus.REJECTED,
                     reason=f"读取时发生内部错误（{type(error).__name__}），详见日志",
                 )
             )
@@ -174,14 +175,14 @@ def _ingest_file(
     )
     if not delivery.is_complete:
         result.status, result.reason = (
-            "incomplete",
+            DeliveryStatus.INCOMPLETE,
             "数据文件已到，但缺少 .ok 标记（可能仍在写入），本次未读取",
         )
         return result
     try:
         marker = inbox_protocol.read_marker(delivery.marker_path)
     except inbox_protocol.MarkerError as error:
-        result.status, result.reason = "rejected", str(error)
+        result.status, result.reason = DeliveryStatus.REJECTED, str(error)
         return result
     result.marker_rows = marker.rows
     # Hash and read the same bytes: a re-delivery written meanwhile cannot slip in between.
@@ -189,7 +190,7 @@ def _ingest_file(
         data = delivery.path.read_bytes()
         result.sha256 = inbox_protocol.sha256_bytes(data)
     if result.sha256 != marker.sha256:
-        result.status = "rejected"
+        result.status = DeliveryStatus.REJECTED
         result.reason = "数据文件的 SHA-256 摘要与 .ok 标记不符（文件不完整或被改动），整批拒收"
         return result
     staged = staged_dir(settings, spec, delivery.business_date, result.sha256)
@@ -213,7 +214,11 @@ def _ingest_file(
             today=delivery.business_date,
         )
     except ReadError as error:
-        result.status, result.reason, result.notes = "rejected", f"无法读取：{error}", []
+        result.status, result.reason, result.notes = (
+            DeliveryStatus.REJECTED,
+            f"无法读取：{error}",
+            [],
+        )
         result.encoding = None
         result.rows_read = result.rows_loaded = result.rows_quarantined = result.rows_rejected = 0
         return result
@@ -229,8 +234,8 @@ def _with_marker_check(
     (which comes first: a file cut short may fail other checks too); ``cause`` says why
     the rows may be off, when it can tell."""
     staged.marker_rows = marker_rows
-    rows = staged.rows_read if staged.status == "staged" else staged.rows_rejected
-    if staged.status in ("staged", "rejected") and rows != marker_rows:
+    rows = staged.rows_read if staged.status == DeliveryStatus.STAGED else staged.rows_rejected
+    if staged.status in (DeliveryStatus.STAGED, DeliveryStatus.REJECTED) and rows != marker_rows:
         return _reject_row_count(staged, rows, marker_rows, cause(staged) if cause else None)
     return staged
 
@@ -238,7 +243,7 @@ def _with_marker_check(
 def _reject_row_count(
     result: DeliveryResult, rows: int, marker_rows: int, cause: str | None = None
 ) -> DeliveryResult:
-    result.status, result.staged = "rejected", None
+    result.status, result.staged = DeliveryStatus.REJECTED, None
     result.reason = f"数据行数 {rows} 与 .ok 标记 rows={marker_rows} 不符，整批拒收"
     if cause:
         result.reason += f"：{cause}"
@@ -278,7 +283,7 @@ def _stage(
     try:
         _validate_and_stage(spec, _timed_reads(tables, result), result, temporary, today=today)
         staged = destination()
-        if result.status == "staged":
+        if result.status == DeliveryStatus.STAGED:
             result.staged = str(staged)
         (temporary / "result.json").write_text(
             json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8"
@@ -342,7 +347,7 @@ def _validate_and_stage(
     missing or repeated values) once, on the columns they read, kept from every chunk."""
     validate_s = stage_s = 0.0
     rows_schema, quarantine_schema = _arrow_schemas(spec)
-    result.status, result.notes = "staged", []
+    result.status, result.notes = DeliveryStatus.STAGED, []
     rows_read = rows_quarantined = 0
     repeated_keys = RepeatedKeys(spec, numbered=spec.is_file_feed)
     delivery_columns = expectations.delivery_columns(spec.suite_path)
@@ -379,8 +384,8 @@ def _validate_and_stage(
             validate_s += time.perf_counter() - started
     result.notes += [flag for flag in outcome.flags if flag not in result.notes]
     if outcome.rejected:
-        result.status, result.reason = "rejected", outcome.rejected
-    if result.status == "rejected":
+        result.status, result.reason = DeliveryStatus.REJECTED, outcome.rejected
+    if result.status == DeliveryStatus.REJECTED:
         result.rows_rejected = rows_read
         for name in ("rows.parquet", "quarantine.parquet"):
             (folder / name).unlink()
@@ -508,7 +513,7 @@ def _ingest_sql(spec: FeedSpec, settings: Settings, business_date: date) -> Feed
                     feed=result.feed,
                     file=result.file,
                     date=result.date,
-                    status="rejected",
+                    status=DeliveryStatus.REJECTED,
                     reason=str(error),
                 )
             )

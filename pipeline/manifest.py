@@ -11,8 +11,9 @@ import duckdb
 
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import DeliveryResult, FeedPlan
+from pipeline.vocabulary import DeliveryStatus
 
-SHOWN_STATUSES = {"loaded", "incomplete", "rejected"}
+SHOWN_STATUSES = {DeliveryStatus.LOADED, DeliveryStatus.INCOMPLETE, DeliveryStatus.REJECTED}
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined")
 # The registry every alert is linked through, and what a day without it in force misses.
 REGISTRY_FEEDS = {
@@ -22,7 +23,10 @@ REGISTRY_FEEDS = {
         "劳动力死亡等）本日均未产生"
     ),
 }
-WHY_NOT_READ = {"rejected": "本日交付已拒收", "incomplete": "本日交付不完整"}
+WHY_NOT_READ = {
+    DeliveryStatus.REJECTED: "本日交付已拒收",
+    DeliveryStatus.INCOMPLETE: "本日交付不完整",
+}
 
 
 def _entry(delivery: DeliveryResult) -> dict[str, Any]:
@@ -54,22 +58,26 @@ def feed_status(
     today = [delivery for delivery in deliveries if delivery.date == business_date.isoformat()]
     if today:
         delivery = today[-1]
-        reason = delivery.reason or {
-            "loaded": "本日交付已读取",
-            "unchanged": "本日交付此前已读取，内容未变",
-        }.get(delivery.status, "")
+        said: dict[str, str] = {
+            DeliveryStatus.LOADED: "本日交付已读取",
+            DeliveryStatus.UNCHANGED: "本日交付此前已读取，内容未变",
+        }
+        reason = delivery.reason or said.get(delivery.status, "")
         return delivery.status, reason
-    late = [delivery.date for delivery in deliveries if delivery.status == "loaded"]
+    late = [delivery.date for delivery in deliveries if delivery.status == DeliveryStatus.LOADED]
     if late:
-        return "loaded", f"本日无交付；读取了迟到的交付（{'、'.join(late)}）"
+        return DeliveryStatus.LOADED, f"本日无交付；读取了迟到的交付（{'、'.join(late)}）"
     if plan and plan.unavailable:
         if last_loaded is not None:
-            return "unchanged", f"{plan.unavailable}；沿用 {last_loaded.isoformat()} 及以前的数据"
-        return "missing", plan.unavailable
+            return (
+                DeliveryStatus.UNCHANGED,
+                f"{plan.unavailable}；沿用 {last_loaded.isoformat()} 及以前的数据",
+            )
+        return DeliveryStatus.MISSING, plan.unavailable
     if deliveries:
         since = f"沿用 {last_loaded.isoformat()} 的交付" if last_loaded else "此前的交付均未能读取"
-        return "unchanged", f"本日无新交付，{since}"
-    return "missing", "从未收到交付"
+        return DeliveryStatus.UNCHANGED, f"本日无新交付，{since}"
+    return DeliveryStatus.MISSING, "从未收到交付"
 
 
 def registry_warnings(
@@ -85,7 +93,7 @@ def registry_warnings(
         title, info = registry[feed].title, feeds[feed]
         since = in_force.get(feed)
         if since is None:
-            if info["status"] == "loaded":
+            if info["status"] == DeliveryStatus.LOADED:
                 why = (
                     f"读取的交付中没有可入库的行（读取 {info['rows_read']} 行，"
                     f"隔离 {info['rows_quarantined']} 行，见 quarantine.csv）"
@@ -98,7 +106,7 @@ def registry_warnings(
                 f"{title}（{feed}）没有可用的数据，{consequence}。原因：{why}。"
                 "请尽快重新交付后重新运行本日"
             )
-        elif info["status"] == "rejected":
+        elif info["status"] == DeliveryStatus.REJECTED:
             warnings.append(
                 f"{title}（{feed}）本日交付已拒收，本日预警仍按 {since.isoformat()} 的{title}"
                 f"研判，其后的变动未纳入。原因：{info['reason']}。请尽快重新交付"
@@ -149,7 +157,7 @@ def build_manifest(
             for delivery in deliveries
             if delivery.status in SHOWN_STATUSES or delivery.date == business_date.isoformat()
         ]
-        read = [delivery for delivery in deliveries if delivery.status == "loaded"]
+        read = [delivery for delivery in deliveries if delivery.status == DeliveryStatus.LOADED]
         feeds[feed] = {
             "title": spec.title,
             "status": status,

@@ -29,9 +29,9 @@ from pipeline.outbox import atomic_write_text
 from pipeline.paths import CONFIG_DIR, SQL_DIR
 from pipeline.settings import ENV_PREFIX, Settings
 from pipeline.signals.build import SignalReport
+from pipeline.vocabulary import IN_FORCE
 from pipeline.warehouse.ledger import connect_read_only
 
-IN_FORCE = ("staged", "loaded", "unchanged")
 TOWNSHIP_FOLDERS = ("townships/", "comparisons/")
 
 

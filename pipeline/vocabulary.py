@@ -55,3 +55,47 @@ class AlertStatus(StrEnum):
 OPEN_STATUSES: frozenset[str] = frozenset(
     {AlertStatus.NEW, AlertStatus.OPEN, AlertStatus.ESCALATED}
 )
+
+
+class DeliveryStatus(StrEnum):
+    """What a run found and did with a delivery, and so with its feed (the manifest's
+    ``status``): staged by the feed's step, then loaded, or unchanged since an earlier
+    run, missing, incomplete (no marker yet) or rejected."""
+
+    STAGED = "staged"
+    LOADED = "loaded"
+    UNCHANGED = "unchanged"
+    MISSING = "missing"
+    INCOMPLETE = "incomplete"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return _DELIVERY_LABELS[self]
+
+
+_DELIVERY_LABELS = {
+    DeliveryStatus.STAGED: "已暂存",
+    DeliveryStatus.LOADED: "已读取",
+    DeliveryStatus.UNCHANGED: "无新交付",
+    DeliveryStatus.MISSING: "未交付",
+    DeliveryStatus.INCOMPLETE: "未完成（缺标记）",
+    DeliveryStatus.REJECTED: "已拒收",
+}
+DELIVERY_LABELS: dict[str, str] = {status.value: status.label for status in DeliveryStatus}
+# A delivery whose rows are in the warehouse (staged today, loaded now or before).
+IN_FORCE: frozenset[str] = frozenset(
+    {DeliveryStatus.STAGED.value, DeliveryStatus.LOADED.value, DeliveryStatus.UNCHANGED.value}
+)
+# A feed that gave the day nothing new to read: shown in red to the bureau.
+NOT_READ: frozenset[str] = frozenset(
+    {DeliveryStatus.MISSING.value, DeliveryStatus.INCOMPLETE.value, DeliveryStatus.REJECTED.value}
+)
+
+
+class ReturnStatus(StrEnum):
+    """A returned township workbook: applied, unchanged (applied before), or rejected."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"

@@ -6,7 +6,17 @@ import pytest
 
 from pipeline.alerts.lifecycle import raised_grade, rank
 from pipeline.alerts.rules import load_rules
-from pipeline.vocabulary import GRADE_LABELS, GRADES, OPEN_STATUSES, AlertStatus, Grade
+from pipeline.vocabulary import (
+    DELIVERY_LABELS,
+    GRADE_LABELS,
+    GRADES,
+    IN_FORCE,
+    NOT_READ,
+    OPEN_STATUSES,
+    AlertStatus,
+    DeliveryStatus,
+    Grade,
+)
 
 
 def test_grades_read_most_severe_first_with_their_chinese_labels():
@@ -27,3 +37,17 @@ def test_a_grade_rises_one_step_and_red_stays_red(grade, raised):
 def test_open_means_new_open_or_escalated():
     assert {"new", "open", "escalated"} == OPEN_STATUSES
     assert [status.is_open for status in AlertStatus] == [True, True, True, False]
+
+
+def test_delivery_statuses_and_the_words_the_bureau_reads_for_them():
+    assert [status.value for status in DeliveryStatus] == [
+        "staged",
+        "loaded",
+        "unchanged",
+        "missing",
+        "incomplete",
+        "rejected",
+    ]
+    assert DELIVERY_LABELS["incomplete"] == "未完成（缺标记）"
+    assert {"staged", "loaded", "unchanged"} == IN_FORCE
+    assert {"missing", "incomplete", "rejected"} == NOT_READ

@@ -29,7 +29,7 @@ from pipeline.feedback.returns import (
     verification_date,
 )
 from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text
-from pipeline.vocabulary import OPEN_STATUSES, Grade
+from pipeline.vocabulary import OPEN_STATUSES, Grade, ReturnStatus
 
 log = logging.getLogger(__name__)
 
@@ -312,12 +312,12 @@ def _apply_feedback(
     ledger = []
     for workbook in returns:
         if workbook.sha256 in applied:
-            run.report.feedback_files[workbook.file] = "unchanged"
+            run.report.feedback_files[workbook.file] = ReturnStatus.UNCHANGED
             continue
         problem = workbook.problem or (NO_TOWNSHIP_CODE if workbook.township_code is None else None)
         if problem:
             # Not recorded as applied: listed again on every run while it lies in the folder.
-            run.report.feedback_files[workbook.file] = "rejected"
+            run.report.feedback_files[workbook.file] = ReturnStatus.REJECTED
             _reject(run, workbook, problem, rows=0)
             continue
         applied.add(workbook.sha256)  # two copies of one workbook in the folder: applied once
@@ -344,7 +344,7 @@ def _apply_feedback(
                 f"核实结果：{row.result}；核实人：{row.verifier}；核实日期：{verified_on}{note}",
             )
         rejected += _reject_rows_without_alert(run, workbook)
-        run.report.feedback_files[workbook.file] = "applied"
+        run.report.feedback_files[workbook.file] = ReturnStatus.APPLIED
         ledger.append(
             {
                 "sha256": workbook.sha256,

@@ -21,19 +21,14 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from pipeline.outbox import atomic_write_bytes
 from pipeline.report import charts
 from pipeline.report.figures import DailyFigures
+from pipeline.vocabulary import DELIVERY_LABELS
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-STATUS_LABELS = {
-    "loaded": "已读取",
-    "unchanged": "无新交付",
-    "missing": "未交付",
-    "incomplete": "未完成（缺标记）",
-    "rejected": "已拒收",
-}
+STATUS_LABELS = DELIVERY_LABELS
 A4_LANDSCAPE = (11.69, 8.27)
 SHEET_MARGIN = 0.2  # inches, around each chart with its labels: what printers leave blank
 

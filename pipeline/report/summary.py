@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from pipeline.report.page import STATUS_LABELS
-from pipeline.vocabulary import GRADE_LABELS, GRADES
+from pipeline.vocabulary import GRADE_LABELS, GRADES, NOT_READ
 
 GRADE_STYLES = {"red": "bold red", "orange": "bold dark_orange", "yellow": "bold yellow"}
 
@@ -74,7 +74,7 @@ def summary_tables(outbox: Path) -> list[Table]:
     for column in ("数据", "状态", "读取", "隔离"):
         feeds.add_column(column, justify="right" if column in ("读取", "隔离") else "left")
     for info in manifest["feeds"].values():
-        style = "red" if info["status"] in ("missing", "incomplete", "rejected") else ""
+        style = "red" if info["status"] in NOT_READ else ""
         feeds.add_row(
             info.get("title", ""),
             f"[{style}]{STATUS_LABELS.get(info['status'], info['status'])}[/]"

@@ -24,6 +24,7 @@ from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import DeliveryResult, FeedPlan, plan_path
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import Home
+from pipeline.vocabulary import IN_FORCE, DeliveryStatus
 from pipeline.warehouse import statements
 from pipeline.warehouse.ledger import connect_writer
 
@@ -85,7 +86,7 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
         for feed, plan in plans.items():
             spec = registry[feed]
             for delivery in plan.deliveries:
-                if delivery.status not in ("staged", "loaded", "unchanged"):
+                if delivery.status not in IN_FORCE:
                     continue
                 known = _ledger_digest(connection, delivery)
                 if known == delivery.sha256:
@@ -103,7 +104,7 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
                         },
                     )
                 _load_delivery(connection, spec, delivery, business_date, loaded_at)
-                delivery.status = "loaded"
+                delivery.status = DeliveryStatus.LOADED
                 loaded.append((spec, delivery))
         loaded_feeds = {spec.feed for spec, _ in loaded}
         for spec in registry.values():
@@ -138,7 +139,7 @@ def _mark_unchanged(connection: duckdb.DuckDBPyConnection, delivery: DeliveryRes
         {"feed": delivery.feed, "date": delivery.date},
     ).fetchone()
     assert row is not None
-    delivery.status = "unchanged"
+    delivery.status = DeliveryStatus.UNCHANGED
     delivery.rows_read, delivery.rows_loaded, delivery.rows_quarantined = (
         int(value) for value in row
     )
@@ -279,7 +280,11 @@ def _check_references(
         {"feed": spec.feed, "delivery_date": delivery_date},
     ).fetchone()
     for delivery in plans.get(spec.feed, FeedPlan(spec.feed, "", [])).deliveries:
-        if counts and delivery.date == delivery_date.isoformat() and delivery.status == "loaded":
+        if (
+            counts
+            and delivery.date == delivery_date.isoformat()
+            and delivery.status == DeliveryStatus.LOADED
+        ):
             delivery.rows_loaded, delivery.rows_quarantined = int(counts[0]), int(counts[1])
 
 
