@@ -43,7 +43,6 @@ from pipeline.feeds.sql_source import SourceUnavailable
 from pipeline.ingest import FeedPlan, ingest_feed, plan_path
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
-from pipeline.partitions.config import load_partitions
 from pipeline.regional.warnings import regional_warnings, update_regional
 from pipeline.report.figures import daily_figures
 from pipeline.report.page import write_report_beside
@@ -450,7 +449,7 @@ def raise_and_publish(
     workbooks of a rerun whose inputs are unchanged). ``run``, ``load`` and ``feedback``
     all end here. Returns the day and when its alerts were raised (``perf_counter``)."""
     tell = progress or (lambda _: None)
-    partitions = load_partitions(settings)
+    partitions = settings.partitions
     if partitions:
         # A partitioned deployment (partitions in HOME/config.yaml) runs its partitions one
         # after another here; under Airflow each is a task of its own.

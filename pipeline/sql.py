@@ -50,10 +50,7 @@ def materialise(
     values: Mapping[str, Any] | None = None,
 ) -> None:
     """The table ``table`` (a name from the code, never from data) made anew from a step."""
-    sql = step_sql(step)
-    connection.execute(
-        f"create or replace table {table} as {sql}", bound_parameters(sql, values or {})
-    )
+    _into(connection, f"create or replace table {table} as", step, values)
 
 
 def insert(
@@ -63,8 +60,18 @@ def insert(
     values: Mapping[str, Any] | None = None,
 ) -> None:
     """A step's rows added to ``table`` by column name."""
+    _into(connection, f"insert into {table} by name", step, values)
+
+
+def _into(
+    connection: duckdb.DuckDBPyConnection,
+    statement: str,
+    step: str,
+    values: Mapping[str, Any] | None,
+) -> None:
+    """``statement`` (its start, from the code) followed by the step's SELECT."""
     sql = step_sql(step)
-    connection.execute(f"insert into {table} by name {sql}", bound_parameters(sql, values or {}))
+    connection.execute(f"{statement} {sql}", bound_parameters(sql, values or {}))
 
 
 def script(connection: duckdb.DuckDBPyConnection, step: str) -> None:

@@ -96,31 +96,27 @@ def build_warehouse(day: str, inbox: str | None = None, home: str | None = None)
 def partitions(day: str, inbox: str | None = None, home: str | None = None) -> list[str]:
     """The partitions of a partitioned deployment, one task each (empty when the district
     runs whole); refuses a run in which some registered township is in no partition."""
-    from pipeline.partitions.config import load_partitions
     from pipeline.partitions.run import check_coverage
 
     settings = settings_for(inbox, home)
-    declared = load_partitions(settings)
+    declared = settings.partitions
     if declared:
         check_coverage(settings, declared)
     return [partition.name for partition in declared]
 
 
 def is_partitioned(inbox: str | None = None, home: str | None = None) -> bool:
-    from pipeline.partitions.config import load_partitions
-
-    return bool(load_partitions(settings_for(inbox, home)))
+    return bool(settings_for(inbox, home).partitions)
 
 
 def raise_partition(
     partition: str, day: str, inbox: str | None = None, home: str | None = None
 ) -> str:
     """One partition's signals, alerts and township files."""
-    from pipeline.partitions.config import load_partitions
     from pipeline.partitions.run import raise_partition as raise_one
 
     settings = settings_for(inbox, home)
-    declared = load_partitions(settings)
+    declared = settings.partitions
     by_name = {item.name: item for item in declared}
     if partition not in by_name:
         raise StepError(f"unknown partition {partition!r}; declared: {', '.join(by_name)}")
@@ -143,14 +139,13 @@ def signals_and_alerts(day: str, inbox: str | None = None, home: str | None = No
 def publish(day: str, inbox: str | None = None, home: str | None = None) -> str:
     """The outbox of ``day``: alerts, workbooks, quarantine, manifest."""
     from pipeline.daily import AlertsOutcome, publish_outbox
-    from pipeline.partitions.config import load_partitions
     from pipeline.rerun import read_alert_report
     from pipeline.warehouse import load
 
     settings = settings_for(inbox, home)
     business = date.fromisoformat(day)
     registry = load_registry()
-    declared = load_partitions(settings)
+    declared = settings.partitions
     if declared:
         from pipeline.partitions.run import merge_partitions
 
@@ -166,11 +161,10 @@ def latest_business_date(inbox: str | None = None, home: str | None = None) -> s
     own raising will apply the returned workbooks)."""
     import duckdb
 
-    from pipeline.partitions.config import load_partitions
     from pipeline.warehouse.ledger import connect_read_only
 
     settings = settings_for(inbox, home)
-    if load_partitions(settings):
+    if settings.partitions:
         log.info("分区部署：核实结果由每日运行的各分区处理")
         return None
     connection = connect_read_only(settings.home)

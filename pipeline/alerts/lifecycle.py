@@ -539,4 +539,4 @@ def update_alerts(
 def open_alerts(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The alerts open after the latest run, as ``alerts.csv`` shows them."""
     ensure_schema(connection)
-    return connection.execute(sql.step_sql("alerts/open_alerts")).df()
+    return sql.query(connection, "alerts/open_alerts")

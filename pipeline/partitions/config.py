@@ -16,15 +16,9 @@ from __future__ import annotations
 
 # What a partition is, and the parsing of the setting, live with the settings (one place
 # for every setting); the rest of the partitioned run uses them from here.
-from pipeline.settings import Partition, Settings, parse_partitions
+from pipeline.settings import Partition, parse_partitions
 
-__all__ = ["Partition", "load_partitions", "owner_of", "parse_partitions"]
-
-
-def load_partitions(settings: Settings) -> list[Partition]:
-    """The declared partitions in their declared order; an empty list when the deployment
-    is not partitioned (validated with the settings when they were loaded)."""
-    return settings.partitions
+__all__ = ["Partition", "owner_of", "parse_partitions"]
 
 
 def owner_of(partitions: list[Partition], code: str | None) -> Partition | None:

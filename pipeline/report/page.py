@@ -28,7 +28,6 @@ TEMPLATES = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-STATUS_LABELS = DELIVERY_LABELS
 A4_LANDSCAPE = (11.69, 8.27)
 SHEET_MARGIN = 0.2  # inches, around each chart with its labels: what printers leave blank
 
@@ -50,7 +49,7 @@ def report_html(figures: DailyFigures) -> str:
         townships=figures.by_township.to_dict("records"),
         regional=figures.regional.to_dict("records"),
         feeds=_records(figures.feed_health),
-        status_labels=STATUS_LABELS,
+        status_labels=DELIVERY_LABELS,
     )
 
 
@@ -128,7 +127,7 @@ def report_pdf(figures: DailyFigures) -> bytes:
             f"{row['regional_id']}  {row['reason']}" for row in figures.regional.to_dict("records")
         ] or ["今日无规模性返贫风险预警"]
         feeds = [
-            f"{row['title']}（{row['owner']}）：{STATUS_LABELS.get(row['status'], row['status'])}，"
+            f"{row['title']}（{row['owner']}）：{DELIVERY_LABELS.get(row['status'], row['status'])}，"
             f"读取{row['rows_read']}行，隔离{row['rows_quarantined']}行"
             + (f"；{row['top_quarantine_reasons']}" if row.get("top_quarantine_reasons") else "")
             for row in _records(figures.feed_health)

@@ -14,8 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.report.page import STATUS_LABELS
-from pipeline.vocabulary import GRADE_LABELS, GRADES, NOT_READ
+from pipeline.vocabulary import DELIVERY_LABELS, GRADE_LABELS, GRADES, NOT_READ
 
 GRADE_STYLES = {"red": "bold red", "orange": "bold dark_orange", "yellow": "bold yellow"}
 
@@ -77,9 +76,9 @@ def summary_tables(outbox: Path) -> list[Table]:
         style = "red" if info["status"] in NOT_READ else ""
         feeds.add_row(
             info.get("title", ""),
-            f"[{style}]{STATUS_LABELS.get(info['status'], info['status'])}[/]"
+            f"[{style}]{DELIVERY_LABELS.get(info['status'], info['status'])}[/]"
             if style
-            else STATUS_LABELS.get(info["status"], info["status"]),
+            else DELIVERY_LABELS.get(info["status"], info["status"]),
             str(info["rows_read"]),
             str(info["rows_quarantined"]),
         )

@@ -19,7 +19,7 @@ from pipeline.daily import run_day
 from pipeline.demo import generate_district
 from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from pipeline.feeds.registry import load_registry
-from pipeline.partitions.config import load_partitions, parse_partitions
+from pipeline.partitions.config import parse_partitions
 from pipeline.partitions.run import PartitionError
 from pipeline.partitions.warehouse import partition_file
 from pipeline.settings import SettingsError, load_settings
@@ -153,7 +153,7 @@ def test_a_returned_workbook_is_applied_by_its_townships_partition(district):
 def test_each_partition_holds_only_its_own_townships(district):
     parted = district["parted"]
     seen = []
-    for partition in load_partitions(parted):
+    for partition in parted.partitions:
         path = partition_file(parted.home, partition.name)
         with duckdb.connect(str(path), read_only=True) as connection:
             codes = {
