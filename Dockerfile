@@ -15,6 +15,8 @@ COPY --chown=airflow:0 dags /opt/fpwarn/dags
 COPY --chown=airflow:0 sql /opt/fpwarn/sql
 COPY --chown=airflow:0 config /opt/fpwarn/config
 COPY --chown=airflow:0 expectations /opt/fpwarn/expectations
+# Not fpwarn_demo/: the demo district generator is an extra, not part of the production
+# image (docker-compose.yml's fpwarn-demo service mounts it).
 
 # Airflow pinned to the image's own version, as the official image documentation asks;
 # the drivers extra reaches the medical claims database (MySQL/MariaDB or PostgreSQL).

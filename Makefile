@@ -33,14 +33,14 @@ test: setup ## run the whole test suite (services: PostgreSQL and MariaDB on 127
 	$(BIN)/python -m pytest
 
 check: setup ## format check, lint and type check (Python and SQL)
-	$(BIN)/ruff format --check pipeline dags tests
-	$(BIN)/ruff check pipeline dags tests
+	$(BIN)/ruff format --check pipeline fpwarn_demo dags tests
+	$(BIN)/ruff check pipeline fpwarn_demo dags tests
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint sql --processes 2
 
 format: setup ## format the code
-	$(BIN)/ruff format pipeline dags tests
-	$(BIN)/ruff check --fix pipeline dags tests
+	$(BIN)/ruff format pipeline fpwarn_demo dags tests
+	$(BIN)/ruff check --fix pipeline fpwarn_demo dags tests
 	$(BIN)/sqlfluff fix sql --processes 2
 
 clean: ## remove the demo and caches

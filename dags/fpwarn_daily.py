@@ -148,7 +148,9 @@ def fpwarn_daily() -> None:
             context = get_current_context()
             context["feed"] = feed  # type: ignore[typeddict-unknown-key]
             params = context["params"]
-            arrival = steps.await_delivery(feed, day, params["inbox"], params["home"])
+            arrival = steps.await_delivery(
+                steps.open_day(day, params["inbox"], params["home"]), feed
+            )
             if arrival["state"] == "overdue":
                 raise AirflowSkipException(arrival["message"])
             return PokeReturnValue(
@@ -162,7 +164,8 @@ def fpwarn_daily() -> None:
             context = get_current_context()
             context["feed"] = feed  # type: ignore[typeddict-unknown-key]
             params = context["params"]
-            return steps.ingest(feed, day, params["inbox"], params["home"], claims_connection())
+            business = steps.open_day(day, params["inbox"], params["home"], claims_connection())
+            return str(steps.ingest(business, feed, retry_transient=True))
 
         await_delivery(feed, day) >> ingest(feed, day)
 
@@ -171,23 +174,27 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.build_warehouse(day, params["inbox"], params["home"])
+        business = steps.open_day(day, params["inbox"], params["home"])
+        steps.load_warehouse(business)
+        return str(business.settings.home.warehouse)
 
     @task(pool=WAREHOUSE_POOL)
     def signals_and_alerts(day: str, warehouse: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        if steps.is_partitioned(params["inbox"], params["home"]):
+        business = steps.open_day(day, params["inbox"], params["home"])
+        if business.partitions:
             raise AirflowSkipException("分区部署：预警由各分区的 raise_partition 任务研判")
-        return steps.signals_and_alerts(day, params["inbox"], params["home"])
+        steps.raise_alerts(business)
+        return str(business.runs.alert_report)
 
     @task
     def partitions(day: str, warehouse: str) -> list[str]:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.partitions(day, params["inbox"], params["home"])
+        return steps.check_partitions(steps.open_day(day, params["inbox"], params["home"]))
 
     # Not in the warehouse pool: a partition writes its own file and only reads the
     # district warehouse, so partitions run side by side on as many workers as there are.
@@ -198,7 +205,8 @@ def fpwarn_daily() -> None:
         context = get_current_context()
         context["partition"] = partition  # type: ignore[typeddict-unknown-key]
         params = context["params"]
-        return steps.raise_partition(partition, day, params["inbox"], params["home"])
+        business = steps.open_day(day, params["inbox"], params["home"])
+        return str(steps.raise_partition(business, partition))
 
     @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX], trigger_rule="none_failed")
     def publish(day: str) -> str:
@@ -206,7 +214,7 @@ def fpwarn_daily() -> None:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.publish(day, params["inbox"], params["home"])
+        return str(steps.publish(steps.open_day(day, params["inbox"], params["home"])).outbox)
 
     day = business_date()
     feed_names = feeds()

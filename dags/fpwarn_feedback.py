@@ -36,21 +36,23 @@ def fpwarn_feedback() -> None:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.latest_business_date(params["inbox"], params["home"])
+        return steps.latest_business_date(steps.settings_for(params["inbox"], params["home"]))
 
     @task(pool=WAREHOUSE_POOL)
     def apply_returns(day: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.signals_and_alerts(day, params["inbox"], params["home"])
+        business = steps.open_day(day, params["inbox"], params["home"])
+        steps.raise_alerts(business)
+        return str(business.runs.alert_report)
 
     @task(pool=WAREHOUSE_POOL, outlets=[OUTBOX])
     def publish(day: str, alerts: str) -> str:
         from pipeline import steps
 
         params = get_current_context()["params"]
-        return steps.publish(day, params["inbox"], params["home"])
+        return str(steps.publish(steps.open_day(day, params["inbox"], params["home"])).outbox)
 
     day = latest_day()
     publish(day, apply_returns(day))

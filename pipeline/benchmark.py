@@ -64,7 +64,7 @@ def district_for(
     workdir: Path, households: int, business_date: date, say: Callable[[str], None]
 ) -> tuple[Path, str]:
     """The benchmark's district of ``households``: generated once, then reused."""
-    from pipeline.demo import generate_district
+    from fpwarn_demo import generate_district
 
     folder = workdir / f"district-{households}"
     marker = folder / "district.json"
@@ -101,8 +101,8 @@ def _measure(inbox: Path, home: Path, business_date: date) -> dict[str, Any]:
     import logging
 
     from pipeline import timings
-    from pipeline.daily import run_day
     from pipeline.settings import load_settings
+    from pipeline.steps import run_day
 
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings(home, inbox)
@@ -317,7 +317,7 @@ def copy_claims(source_url: str, target_url: str, say: Callable[[str], None]) ->
     replaced."""
     import sqlalchemy as sa
 
-    from pipeline.demo.claims import TABLE_NAME, claims_table
+    from fpwarn_demo.departments.medical_claims import TABLE_NAME, claims_table
     from pipeline.feeds.registry import load_registry
     from pipeline.feeds.sql_source import redact
 

@@ -10,10 +10,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from pipeline.paths import Home
+
+if TYPE_CHECKING:
+    from pipeline.steps import Day
 
 log = logging.getLogger("pipeline")
 
@@ -52,8 +56,9 @@ def setup_logging(home: Path | None, verbose: bool = False) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.daily import run_day
+    from pipeline.report.summary import day_progress, print_summary
     from pipeline.settings import load_settings
+    from pipeline.steps import run_day
 
     dates = [args.date]
     if args.until:
@@ -61,8 +66,6 @@ def _run(args: argparse.Namespace) -> int:
             args.date + timedelta(days=offset)
             for offset in range((args.until - args.date).days + 1)
         ]
-    from pipeline.report.summary import day_progress, print_summary
-
     settings = load_settings(args.home, args.inbox)
     with day_progress(len(dates)) as tell:
         for business_date in dates:
@@ -80,7 +83,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from pipeline.paths import Home
     from pipeline.report.summary import print_summary
 
     outbox = Home(args.home.resolve()).outbox(args.date)
@@ -90,44 +92,37 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from pipeline.daily import ingest_one
-    from pipeline.feeds.registry import load_registry
-    from pipeline.settings import load_settings
+def _day(args: argparse.Namespace) -> Day:
+    from pipeline import steps
 
-    registry = load_registry()
-    if args.feed not in registry:
-        raise CommandError(f"unknown feed {args.feed!r}; known: {', '.join(registry)}")
-    settings = load_settings(args.home, args.inbox)
-    print(ingest_one(registry[args.feed], settings, args.date))
+    return steps.open_day(args.date, args.inbox, args.home)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from pipeline import steps
+
+    print(steps.ingest(_day(args), args.feed))
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
-    from pipeline.daily import raise_and_publish
-    from pipeline.feeds.registry import load_registry
-    from pipeline.settings import load_settings
-    from pipeline.warehouse import load
+    from pipeline import steps
 
-    registry = load_registry()
-    settings = load_settings(args.home, args.inbox)
-    outcome = load.load_run(settings.home, args.date, registry)
-    result, _ = raise_and_publish(settings, args.date, registry, outcome.plans)
+    day = _day(args)
+    steps.load_warehouse(day)
+    steps.raise_alerts(day)
+    result = steps.publish(day)
     raised = result.manifest.get("alerts", {}).get("raised", 0)
     print(f"{args.date}: warehouse loaded, {raised} alerts raised; outbox {result.outbox}")
     return 0
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from pipeline.daily import raise_and_publish
-    from pipeline.feeds.registry import load_registry
-    from pipeline.settings import load_settings
-    from pipeline.warehouse import load
+    from pipeline import steps
 
-    registry = load_registry()
-    settings = load_settings(args.home, args.inbox)
-    plans = load.read_plans(settings.home, args.date, registry)
-    result, _ = raise_and_publish(settings, args.date, registry, plans)
+    day = _day(args)
+    steps.raise_alerts(day)
+    result = steps.publish(day)
     feedback = result.manifest.get("feedback", {})
     for file, status in sorted(feedback.get("files", {}).items()):
         print(f"{file}: {status}")
@@ -141,7 +136,15 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pipeline.demo import generate_district
+    # The generator is an extra (fpwarn_demo), not part of the production package.
+    try:
+        from fpwarn_demo import generate_district
+    except ImportError as error:
+        if error.name != "fpwarn_demo":
+            raise
+        raise CommandError(
+            "未安装演示区县生成器 fpwarn_demo：请安装 demo 扩展，pip install -e '.[demo]'"
+        ) from error
 
     summary = generate_district(
         args.inbox,
@@ -281,12 +284,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pipeline.feeds.registry import FeedConfigError
     from pipeline.paths import HomeUnusable
     from pipeline.settings import SettingsError
+    from pipeline.steps import StepError
 
     home = getattr(args, "home", None)
     try:
         setup_logging(home, args.verbose)  # makes HOME's folders: a HOME that is a file
         return int(args.handler(args))
-    except (CommandError, FeedConfigError, RulesConfigError, SettingsError, HomeUnusable) as error:
+    except (
+        CommandError,
+        FeedConfigError,
+        RulesConfigError,
+        SettingsError,
+        HomeUnusable,
+        StepError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -39,7 +39,7 @@ from pipeline.feeds.readers import (
 )
 from pipeline.feeds.registry import FeedSpec
 from pipeline.outbox import atomic_write_text
-from pipeline.paths import Home
+from pipeline.runs import RunFolder
 from pipeline.settings import Settings
 from pipeline.timings import stage
 from pipeline.validation import expectations
@@ -115,18 +115,13 @@ def staged_dir(settings: Settings, spec: FeedSpec, delivery_date: date, sha256: 
     )
 
 
-def plan_path(home: Home, feed: str, business_date: date) -> Path:
-    """A feed's plan for a run: what its step found, then what the load made of it."""
-    return home.run_dir(business_date) / "feeds" / f"{feed}.json"
-
-
 def ingest_feed(spec: FeedSpec, settings: Settings, business_date: date) -> Path:
     """Ingest one feed for ``business_date``; returns the path of its plan."""
     if spec.is_file_feed:
         plan = _ingest_files(spec, settings, business_date)
     else:
         plan = _ingest_sql(spec, settings, business_date)
-    path = plan_path(settings.home, spec.feed, business_date)
+    path = RunFolder.of(settings.home, business_date).feed_plan(spec.feed)
     atomic_write_text(path, plan.to_json())
     return path
 

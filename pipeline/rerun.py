@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,48 +23,14 @@ from typing import Any
 import duckdb
 
 from pipeline.alerts.calendar import calendar_version
-from pipeline.alerts.lifecycle import AlertReport
 from pipeline.ingest import STAGING_VERSION, FeedPlan
-from pipeline.outbox import atomic_write_text
 from pipeline.paths import CONFIG_DIR, SQL_DIR
+from pipeline.runs import RaisedDay, RunFolder, read_complete, read_raised
 from pipeline.settings import ENV_PREFIX, Settings
-from pipeline.signals.build import SignalReport
 from pipeline.vocabulary import IN_FORCE
 from pipeline.warehouse.ledger import connect_read_only
 
 TOWNSHIP_FOLDERS = ("townships/", "comparisons/")
-
-
-@dataclass(frozen=True)
-class KeptDay:
-    signals: SignalReport
-    alerts: AlertReport
-    township_files: dict[str, str]
-
-
-def _inputs_path(settings: Settings, business_date: date) -> Path:
-    return settings.home.run_dir(business_date) / "inputs.json"
-
-
-def _alerts_path(settings: Settings, business_date: date) -> Path:
-    return settings.home.run_dir(business_date) / "alerts.json"
-
-
-def write_alert_report(
-    settings: Settings, business_date: date, signals: SignalReport, alerts: AlertReport
-) -> Path:
-    """What the alert step reported, for the steps after it (and a rerun) to read."""
-    path = _alerts_path(settings, business_date)
-    atomic_write_text(
-        path,
-        json.dumps({"signals": asdict(signals), "alerts": asdict(alerts)}, ensure_ascii=False),
-    )
-    return path
-
-
-def read_alert_report(settings: Settings, business_date: date) -> tuple[SignalReport, AlertReport]:
-    report = json.loads(_alerts_path(settings, business_date).read_text(encoding="utf-8"))
-    return SignalReport(**report["signals"]), AlertReport(**report["alerts"])
 
 
 def inputs_digest(settings: Settings, business_date: date, plans: dict[str, FeedPlan]) -> str:
@@ -103,30 +69,15 @@ def inputs_digest(settings: Settings, business_date: date, plans: dict[str, Feed
     return digest.hexdigest()
 
 
-def remember(
-    settings: Settings, business_date: date, digest: str, signals: SignalReport, alerts: AlertReport
-) -> None:
-    """After a complete run: what it saw and what its alert step reported."""
-    write_alert_report(settings, business_date, signals, alerts)
-    atomic_write_text(_inputs_path(settings, business_date), json.dumps({"digest": digest}))
-
-
-def forget(settings: Settings, business_date: date) -> None:
-    _inputs_path(settings, business_date).unlink(missing_ok=True)
-
-
-def kept_day(settings: Settings, business_date: date, digest: str) -> KeptDay | None:
-    """What a rerun with the same inputs may keep, or None when it must run in full."""
-    inputs, alerts, manifest = (
-        _inputs_path(settings, business_date),
-        _alerts_path(settings, business_date),
-        settings.home.outbox(business_date) / "manifest.json",
-    )
-    if not (inputs.is_file() and alerts.is_file() and manifest.is_file()):
+def kept_day(settings: Settings, business_date: date, digest: str) -> RaisedDay | None:
+    """What a rerun with the same inputs may keep (the last complete run's alert report
+    and township files), or None when it must run in full."""
+    folder = RunFolder.of(settings.home, business_date)
+    manifest = settings.home.outbox(business_date) / "manifest.json"
+    if read_complete(folder) != digest or not manifest.is_file():
         return None
-    if json.loads(inputs.read_text(encoding="utf-8")).get("digest") != digest:
-        return None
-    if _newest_alert_date(settings) != business_date:
+    raised = read_raised(folder)
+    if raised is None or _newest_alert_date(settings) != business_date:
         return None
     outputs: dict[str, str] = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
     township_files = {
@@ -134,7 +85,7 @@ def kept_day(settings: Settings, business_date: date, digest: str) -> KeptDay | 
     }
     if not _intact(settings.home.outbox(business_date), township_files):
         return None
-    return KeptDay(*read_alert_report(settings, business_date), township_files)
+    return replace(raised, kept_township_files=township_files)
 
 
 def _newest_alert_date(settings: Settings) -> date | None:

@@ -147,7 +147,7 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     "review_db_url": Setting(_database_url, str),
     "daily_report": Setting(_yes_or_no, lambda value: str(value).strip().lower() not in NO, True),
-    # None: one worker per core, at most two (``pipeline.daily.ingest_workers``).
+    # None: one worker per core, at most two (``pipeline.steps.ingest_workers``).
     "ingest_workers": Setting(_positive_whole_number, int),
     "partitions": Setting(_partitions_problem, _parse_partitions, ()),
 }

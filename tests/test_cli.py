@@ -156,7 +156,7 @@ def test_feedback_verb_reports_what_it_applied(tmp_path):
 
 
 def test_summary_prints_the_days_figures_from_its_outbox(tmp_path):
-    from pipeline.demo import generate_district
+    from fpwarn_demo import generate_district
 
     summary = generate_district(
         tmp_path / "inbox", households=300, start=date(2026, 3, 1), end=date(2026, 3, 2)
@@ -247,3 +247,27 @@ def test_a_missing_inbox_stops_the_run_in_one_line(tmp_path):
     assert not (home / "outbox").exists()
     log = (home / "logs" / "pipeline.log").read_text(encoding="utf-8")
     assert f"inbox {inbox} is missing or not a folder: the day is not processed" in log
+
+
+def test_demo_without_the_demo_extra_says_how_to_install_it_in_one_line(tmp_path):
+    """The generator is the extra fpwarn_demo: where it is not installed (as in the
+    production image), the verb says so instead of a traceback."""
+    script = (
+        "import sys; sys.modules['fpwarn_demo'] = None; from pipeline.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    inbox = tmp_path / "inbox"
+    dates = ["--start", "2026-03-01", "--end", "2026-03-01"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "demo", "--inbox", str(inbox), *dates],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1, done.stderr
+    assert errors[0].startswith("error: ")
+    assert "pip install -e '.[demo]'" in errors[0]
+    assert not inbox.exists()

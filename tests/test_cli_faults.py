@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
+from pipeline.steps import run_day
 from tests.conftest import home_for, outbox_files
 from tests.test_cli import pipeline
 

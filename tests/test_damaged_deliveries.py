@@ -16,9 +16,9 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from pipeline.daily import ingest_one, run_day
 from pipeline.feeds.inbox import InboxMissing, write_marker
 from pipeline.settings import load_settings
+from pipeline.steps import Day, ingest, run_day
 from tests.conftest import household_row, member_row, person_id
 
 D1, D2 = date(2026, 3, 1), date(2026, 3, 2)
@@ -319,7 +319,7 @@ def test_a_missing_inbox_stops_the_day_before_anything_is_written(tmp_path, regi
         run_day(settings, D1)
     # The per-feed step a scheduler runs refuses too, rather than reporting feeds missing.
     with pytest.raises(InboxMissing):
-        ingest_one(registry["hrss_employment"], settings, D1)
+        ingest(Day.of(settings, D1, registry), "hrss_employment")
 
     assert not settings.home.outbox(D1).exists()
     assert not settings.home.run_dir(D1).exists()

@@ -9,8 +9,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipeline.daily import run_day
 from pipeline.feeds.inbox import write_marker
+from pipeline.steps import run_day
 from tests.conftest import household_row, person_id
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)

@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
+from pipeline.steps import run_day
 from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)

@@ -15,9 +15,9 @@ from datetime import date
 
 import pytest
 
+from fpwarn_demo import generate_district
 from pipeline import steps
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from pipeline.steps import run_day
 from tests.conftest import PROJECT_DIR, home_for, outbox_files, warehouse_contents
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def then_die(*args, **kwargs):
 
 setattr(module, function_name, then_die)
 from pipeline import steps
-getattr(steps, step)(day, inbox, home)
+getattr(steps, step)(steps.open_day(day, inbox, home))
 """
 
 
@@ -57,8 +57,8 @@ def district(tmp_path_factory):
 
 
 AFTER = {
-    "build_warehouse": ("build_warehouse", "signals_and_alerts", "publish"),
-    "signals_and_alerts": ("signals_and_alerts", "publish"),
+    "load_warehouse": ("load_warehouse", "raise_alerts", "publish"),
+    "raise_alerts": ("raise_alerts", "publish"),
 }
 
 
@@ -67,11 +67,11 @@ AFTER = {
     [
         # The warehouse build: five deliveries of day 2 loaded, the rest not yet; then the
         # failed task cleared in Airflow (it and the tasks after it run again) ...
-        ("build_warehouse", "pipeline.warehouse.load", "_load_delivery", 5, "airflow"),
+        ("load_warehouse", "pipeline.warehouse.load", "_load_delivery", 5, "airflow"),
         # ... or the whole date run again from the command line.
-        ("build_warehouse", "pipeline.warehouse.load", "_load_delivery", 5, "cli"),
+        ("load_warehouse", "pipeline.warehouse.load", "_load_delivery", 5, "cli"),
         # Signals built and the day's alerts written, not yet committed.
-        ("signals_and_alerts", "pipeline.alerts.lifecycle", "_store", 1, "airflow"),
+        ("raise_alerts", "pipeline.alerts.lifecycle", "_store", 1, "airflow"),
     ],
 )
 def test_a_run_killed_mid_transaction_and_run_again_equals_an_uninterrupted_one(
@@ -81,10 +81,11 @@ def test_a_run_killed_mid_transaction_and_run_again_equals_an_uninterrupted_one(
     victim = home_for(root, summary.claims_url, summary.inbox, f"killed-in-{step}-{again}")
     run_day(victim, DAY_1)
     inbox, home, day = str(summary.inbox), str(victim.home.root), DAY_2.isoformat()
+    business = steps.open_day(day, inbox, home)
     for feed in steps.feeds():
-        steps.ingest(feed, day, inbox, home)
-    if step == "signals_and_alerts":
-        steps.build_warehouse(day, inbox, home)
+        steps.ingest(business, feed)
+    if step == "raise_alerts":
+        steps.load_warehouse(business)
     before = warehouse_contents(victim.home.warehouse)
 
     killed = subprocess.run(
@@ -103,7 +104,7 @@ def test_a_run_killed_mid_transaction_and_run_again_equals_an_uninterrupted_one(
         run_day(victim, DAY_2)
     else:
         for name in AFTER[step]:
-            getattr(steps, name)(day, inbox, home)
+            getattr(steps, name)(business)
 
     assert warehouse_contents(victim.home.warehouse) == warehouse_contents(reference.home.warehouse)
     for business in (DAY_1, DAY_2):

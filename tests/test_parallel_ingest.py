@@ -10,10 +10,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.daily import ingest_one, publish_outbox, run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
+from pipeline.alerts.rules import load_rules
+from pipeline.dispatch.publish import publish_outbox
 from pipeline.feeds.registry import load_registry
 from pipeline.settings import load_settings
+from pipeline.steps import Day, ingest, run_day
 from pipeline.warehouse import load
 from tests.conftest import home_for
 
@@ -22,7 +24,7 @@ DAYS = [date(2026, 3, 1), date(2026, 3, 2)]
 
 def ingest_in_child(feed: str, home: str, inbox: str, day: str) -> str:
     settings = load_settings(Path(home), Path(inbox))
-    return str(ingest_one(load_registry()[feed], settings, date.fromisoformat(day)))
+    return str(ingest(Day.of(settings, date.fromisoformat(day)), feed))
 
 
 def warehouse_contents(home: Path) -> dict[str, list[tuple]]:
@@ -73,7 +75,7 @@ def test_parallel_feed_steps_equal_one_process(tmp_path):
             ]
             assert all(Path(future.result()).is_file() for future in futures)
             outcome = load.load_run(parallel.home, day, registry)
-            publish_outbox(parallel, day, registry, outcome.plans)
+            publish_outbox(parallel, load_rules(), day, registry, outcome.plans)
 
     assert warehouse_contents(homes["serial"].home.root) == warehouse_contents(parallel.home.root)
     for day in DAYS:

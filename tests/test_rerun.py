@@ -10,10 +10,11 @@ from datetime import date
 import openpyxl
 import pytest
 
-from pipeline.daily import DayResult, run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
+from pipeline.dispatch.publish import DayResult
 from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from pipeline.settings import load_settings
+from pipeline.steps import run_day
 from tests.conftest import home_for, outbox_files
 
 D1, D2 = date(2026, 3, 1), date(2026, 3, 2)

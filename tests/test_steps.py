@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
+from fpwarn_demo import generate_district
 from pipeline import steps
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from pipeline.steps import run_day
 from pipeline.warehouse.ledger import WarehouseBusy, connect_read_only, connect_writer
 from tests.conftest import home_for
 
@@ -51,17 +51,17 @@ def test_the_feedback_dag_keeps_out_of_a_daily_run_between_load_and_alerts(tmp_p
     day_1, day_2 = date(2026, 3, 1), date(2026, 3, 2)
     summary = generate_district(tmp_path / "inbox", households=200, start=day_1, end=day_2)
     settings = home_for(tmp_path, summary.claims_url, summary.inbox)
-    inbox, home = str(summary.inbox), str(settings.home.root)
-    assert steps.latest_business_date(inbox, home) is None  # before the first run
+    assert steps.latest_business_date(settings) is None  # before the first run
 
     run_day(settings, day_1)
-    assert steps.latest_business_date(inbox, home) == "2026-03-01"
+    assert steps.latest_business_date(settings) == "2026-03-01"
 
+    day = steps.Day.of(settings, day_2)
     for feed in steps.feeds():
-        steps.ingest(feed, "2026-03-02", inbox, home)
-    steps.build_warehouse("2026-03-02", inbox, home)
+        steps.ingest(day, feed)
+    steps.load_warehouse(day)
     # Day 2 is loaded, its alerts not yet raised: re-raising day 1 now would see day 2's data.
-    assert steps.latest_business_date(inbox, home) is None
+    assert steps.latest_business_date(settings) is None
 
-    steps.signals_and_alerts("2026-03-02", inbox, home)
-    assert steps.latest_business_date(inbox, home) == "2026-03-02"
+    steps.raise_alerts(day)
+    assert steps.latest_business_date(settings) == "2026-03-02"

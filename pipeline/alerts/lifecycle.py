@@ -44,24 +44,34 @@ def raised_grade(grade: str) -> str:
     return Grade(grade).raised().value
 
 
+def _column(label: str, *, text: bool = False) -> dict[str, Any]:
+    """A column of the alert: its Chinese label (the review table's comment) and whether
+    it holds free text (a TEXT column where the database tells the two apart)."""
+    return {"label": label, "text": text}
+
+
 @dataclass
 class Alert:
-    alert_id: str
-    household_id: str
-    category: str
-    grade: str
-    status: str
-    first_raised: date
-    last_updated: date
-    verify_by: date
-    evidence_date: date | None
-    reasons: str
-    township_code: str | None
-    village_code: str | None
-    grid_id: str | None
-    closed_date: date | None = None
-    close_cause: str | None = None
-    close_result: str | None = None
+    """One alert as ``alerts.alerts`` stores it (sql/alerts/schema.sql declares the table,
+    and a test keeps the two the same); ``alerts.snapshots`` and the review table
+    ``fpwarn_alerts`` are derived from them. The first field is the key."""
+
+    alert_id: str = field(metadata=_column("预警编号"))
+    household_id: str = field(metadata=_column("户编号"))
+    category: str = field(metadata=_column("预警类别"))
+    grade: str = field(metadata=_column("预警等级：red/orange/yellow"))
+    status: str = field(metadata=_column("状态：new/open/escalated/closed"))
+    first_raised: date = field(metadata=_column("首次预警日期"))
+    last_updated: date = field(metadata=_column("最近更新日期"))
+    verify_by: date = field(metadata=_column("核实期限"))
+    evidence_date: date | None = field(metadata=_column("证据日期"))
+    reasons: str = field(metadata=_column("预警原因", text=True))
+    township_code: str | None = field(metadata=_column("乡镇代码"))
+    village_code: str | None = field(metadata=_column("村代码"))
+    grid_id: str | None = field(metadata=_column("网格编号"))
+    closed_date: date | None = field(default=None, metadata=_column("关闭日期"))
+    close_cause: str | None = field(default=None, metadata=_column("关闭原因", text=True))
+    close_result: str | None = field(default=None, metadata=_column("核实结果", text=True))
 
     @property
     def is_open(self) -> bool:
@@ -129,6 +139,13 @@ class _Run:
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     sql.script(connection, "alerts/schema")
+    open_alerts_view(connection)
+
+
+def open_alerts_view(connection: duckdb.DuckDBPyConnection) -> None:
+    """``alerts.is_open`` and ``alerts.open_alerts`` over the ``alerts.alerts`` the
+    connection sees (its own table, or the partitions' read as one)."""
+    sql.script(connection, "alerts/open")
 
 
 def _rewind(connection: duckdb.DuckDBPyConnection, business_date: date) -> bool:

@@ -1,45 +1,66 @@
-"""The warning rules of ``config/rules.yaml``: thresholds, windows, grades, deadlines.
+"""The warning rules of ``config/rules.yaml``: categories, thresholds, windows, grades, deadlines.
 
-Parsed into frozen objects and validated when loaded; a mistake names the file
-and the field. Every number here is configuration, never a constant in code.
+Parsed into frozen objects and validated when loaded; a mistake names the file and the
+field. Every number here is configuration, never a constant in code.
+
+**A category is its entry and its SQL step.** The categories are the entries under
+``categories:``, in the file's order: label, feeds, departments, near_line_raises, help
+and its own ``thresholds``; its step is ``sql/signals/sig_<code>.sql``, which must exist
+when the rules are loaded. A regional rule is likewise an entry under ``regional.rules``
+(label, scope, thresholds) and its step ``sql/regional/reg_<code>.sql``. Adding either is
+a YAML entry and a SQL file, no code.
+
+**Thresholds typed by code.** Every entry is validated as one member of a tagged union
+whose tag is the entry's code (its key, copied into the entry first): a code the code
+knows (``CATEGORY_THRESHOLDS``, ``REGIONAL_THRESHOLDS``) has a frozen model that refuses
+an unknown key, so a typo names its field; any other code gets the open member, whose
+thresholds are scalars or lists of scalars, untyped. The tag pydantic adds to an error's
+location is left out of the message. Code reads a known category's thresholds typed,
+``rules.thresholds(WaterUnsafe).red_open_days``.
+
+**Parameters named after their place.** ``Rules.parameters(D)`` gives every value a SQL
+step may bind as ``$name``: the value's path in the file joined with ``__``, the
+``categories``, ``rules`` and ``thresholds`` levels left out (codes name the entries):
+``$medical_burden__window_days``, ``$labourer__min_age``, ``$regional__water__households``,
+``$elimination__quiet_months``, ``$recent_days``. The tables by year become the value for
+D: ``$monitoring_line`` (with ``$line_year``, the year it is from) and ``$rural_income``
+(the year before D); and ``$business_date``. Lists are bound as lists.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    StringConstraints,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from pipeline import paths, sql
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.feeds.registry import SAFE_LOADER
-from pipeline.paths import CONFIG_DIR
 from pipeline.vocabulary import GRADES
 
-CATEGORIES = (
-    "medical_burden",
-    "medical_uninsured",
-    "education_dropout",
-    "housing_unsafe",
-    "water_unsafe",
-    "assistance_stopped",
-    "sudden_hardship",
-    "unemployment",
-    "labour_death",
-    "business_failure",
-    "disaster",
-    "income_below_line",
-    "eligibility_review",
-)
+# A code or a threshold key: also part of a table name and of a $name, so lower-case words
+# joined by single underscores (a double one separates the parts of a $name).
+CODE_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+# The separator of the parts of a $name.
+SEPARATOR = "__"
+# The tag of the open member of an entry's union (no code can be spelled so).
+OPEN = "(open)"
 
 
 class RulesConfigError(ValueError):
@@ -54,6 +75,13 @@ class Labourer(_Frozen):
     min_age: int = Field(ge=0)
     max_age: int = Field(ge=0)
     skills: tuple[str, ...] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------ category thresholds
+
+
+class NoThresholds(_Frozen):
+    """A known category whose step uses no threshold of its own."""
 
 
 class MedicalBurden(_Frozen):
@@ -90,18 +118,191 @@ class EligibilityReview(_Frozen):
     registered_capital_10k_yuan: float = Field(gt=0)
 
 
+# The categories the code knows, with the model of their thresholds. A category of the
+# file that is not here (a bureau's own) has open thresholds.
+CATEGORY_THRESHOLDS: dict[str, type[_Frozen]] = {
+    "medical_burden": MedicalBurden,
+    "medical_uninsured": NoThresholds,
+    "education_dropout": EducationDropout,
+    "housing_unsafe": NoThresholds,
+    "water_unsafe": WaterUnsafe,
+    "assistance_stopped": NoThresholds,
+    "sudden_hardship": NoThresholds,
+    "unemployment": NoThresholds,
+    "labour_death": NoThresholds,
+    "business_failure": NoThresholds,
+    "disaster": Disaster,
+    "income_below_line": NoThresholds,
+    "eligibility_review": EligibilityReview,
+}
+
+
+# ------------------------------------------------------------------ regional thresholds
+
+
+class Concentration(_Frozen):
+    households: int = Field(ge=1)
+    share: float = Field(gt=0, le=1)
+
+
+class RegionalDisaster(_Frozen):
+    severities: tuple[str, ...] = Field(min_length=1)
+
+
+class Water(_Frozen):
+    households: int = Field(ge=1)
+
+
+class TownshipVillages(_Frozen):
+    villages: int = Field(ge=1)
+
+
+class UnemploymentWave(_Frozen):
+    statuses: tuple[str, ...] = Field(min_length=1)
+    recent_days: int = Field(ge=1)
+    baseline_days: int = Field(ge=1)
+    factor: float = Field(gt=0)
+    min_registrations: int = Field(ge=1)
+
+
+REGIONAL_THRESHOLDS: dict[str, type[_Frozen]] = {
+    "concentration": Concentration,
+    "disaster": RegionalDisaster,
+    "water": Water,
+    "villages": TownshipVillages,
+    "unemployment": UnemploymentWave,
+}
+
+
+# ------------------------------------------------------------------ open thresholds
+
+SCALARS = (bool, int, float, str, date)
+
+
+def _scalars(thresholds: dict[str, Any]) -> dict[str, Any]:
+    """An open entry's thresholds: scalars, or lists of scalars (kept as tuples)."""
+    checked: dict[str, Any] = {}
+    for key, value in thresholds.items():
+        if isinstance(value, list | tuple) and all(isinstance(item, SCALARS) for item in value):
+            checked[key] = tuple(value)
+        elif isinstance(value, SCALARS):
+            checked[key] = value
+        else:
+            raise ValueError(f"{key}: a threshold is a number, a text, a date or a list of them")
+    return checked
+
+
+OpenThresholds = Annotated[dict[Code, Any], AfterValidator(_scalars)]
+
+# ------------------------------------------------------------------ entries
+
+T = TypeVar("T")
+
+
+class _Entry(_Frozen):
+    """An entry of a mapping of the file (a category, a regional rule): its key is its code."""
+
+    code: Code
+    label: str = Field(min_length=1)
+
+    @field_validator("thresholds", mode="before", check_fields=False)
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class Category(_Entry, Generic[T]):
+    feeds: tuple[str, ...] = Field(min_length=1)
+    departments: tuple[str, ...] = Field(min_length=1)
+    near_line_raises: bool
+    help: tuple[str, ...] = Field(min_length=1)
+    thresholds: T = Field(default_factory=dict, validate_default=True)
+
+    @property
+    def step(self) -> str:
+        """Its SQL step, ``sql/signals/sig_<code>.sql``."""
+        return f"signals/sig_{self.code}"
+
+    @property
+    def table(self) -> str:
+        """The table its step makes."""
+        return f"signals.sig_{self.code}"
+
+
+class RegionalRule(_Entry, Generic[T]):
+    # village: evaluated first, its village rows make ``regional.village_conditions``;
+    # township: evaluated after, may read them.
+    scope: Literal["village", "township"]
+    thresholds: T = Field(default_factory=dict, validate_default=True)
+
+    @property
+    def step(self) -> str:
+        """Its SQL step, ``sql/regional/reg_<code>.sql``."""
+        return f"regional/reg_{self.code}"
+
+    @property
+    def table(self) -> str:
+        """The table its step makes."""
+        return f"regional.reg_{self.code}"
+
+
+def _by_code(entry: Any, known: Mapping[str, type[_Frozen]]) -> Any:
+    """``entry`` with the thresholds model of its code, or with open thresholds."""
+
+    def code_or_open(value: Any) -> str:
+        code = value.get("code") if isinstance(value, dict) else getattr(value, "code", None)
+        return code if isinstance(code, str) and code in known else OPEN
+
+    members = [Annotated[entry[model], Tag(code)] for code, model in known.items()]
+    members.append(Annotated[entry[OpenThresholds], Tag(OPEN)])
+    return Annotated[Union[tuple(members)], Discriminator(code_or_open)]  # noqa: UP007
+
+
+if TYPE_CHECKING:
+    CategoryEntry = Category[Any]
+    RegionalEntry = RegionalRule[Any]
+else:
+    CategoryEntry = _by_code(Category, CATEGORY_THRESHOLDS)
+    RegionalEntry = _by_code(RegionalRule, REGIONAL_THRESHOLDS)
+
+
+def _with_codes(entries: Any) -> Any:
+    """Each entry of a mapping given its key as its ``code``."""
+    if not isinstance(entries, dict):
+        return entries
+    coded = {}
+    for code, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"{code}: an entry is a mapping (label, thresholds, …)")
+        if entry.get("code", code) != code:
+            raise ValueError(f"{code}: its code is its key, not {entry['code']!r}")
+        coded[code] = {**entry, "code": code}
+    return coded
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _typed(entries: Mapping[str, Any], model: type[M]) -> M:
+    """The thresholds of the one entry whose model is ``model``."""
+    found = [entry.thresholds for entry in entries.values() if isinstance(entry.thresholds, model)]
+    if len(found) != 1:
+        raise KeyError(f"{len(found)} entries have the thresholds {model.__name__}")
+    return found[0]
+
+
 class Regional(_Frozen):
     window_days: int = Field(ge=1)
-    village_share: float = Field(gt=0, le=1)
-    village_households: int = Field(ge=1)
-    disaster_severities: tuple[str, ...] = Field(min_length=1)
-    water_households: int = Field(ge=1)
-    township_villages: int = Field(ge=1)
-    unemployment_statuses: tuple[str, ...] = Field(min_length=1)
-    unemployment_recent_days: int = Field(ge=1)
-    unemployment_baseline_days: int = Field(ge=1)
-    unemployment_factor: float = Field(gt=0)
-    unemployment_min_registrations: int = Field(ge=1)
+    rules: dict[str, RegionalEntry] = Field(min_length=1)
+
+    _codes = field_validator("rules", mode="before")(_with_codes)
+
+    def thresholds(self, model: type[M]) -> M:
+        """A known rule's thresholds, typed: ``rules.regional.thresholds(Water).households``."""
+        return _typed(self.rules, model)
+
+    def in_scope(self, scope: str) -> list[RegionalRule[Any]]:
+        return [rule for rule in self.rules.values() if rule.scope == scope]
 
 
 class Elimination(_Frozen):
@@ -117,25 +318,12 @@ class Comparison(_Frozen):
     business_statuses: tuple[str, ...] = Field(min_length=1)
 
 
-class Category(_Frozen):
-    feeds: tuple[str, ...] = Field(min_length=1)
-    label: str = Field(min_length=1)
-    departments: tuple[str, ...] = Field(min_length=1)
-    near_line_raises: bool
-    help: tuple[str, ...] = Field(min_length=1)
-
-
 class Rules(_Frozen):
     monitoring_line: dict[int, float] = Field(min_length=1)
     rural_income_per_capita: dict[int, float] = Field(min_length=1)
     recent_days: int = Field(ge=1)
     near_line_factor: float = Field(ge=1)
     labourer: Labourer
-    medical_burden: MedicalBurden
-    education_dropout: EducationDropout
-    water_unsafe: WaterUnsafe
-    disaster: Disaster
-    eligibility_review: EligibilityReview
     regional: Regional
     elimination: Elimination
     comparison: Comparison
@@ -147,15 +335,18 @@ class Rules(_Frozen):
     makeup_working_days: tuple[date, ...] = ()
     calendar_years_in_rules: tuple[int, ...] = ()
     suppression_after_not_true_days: int = Field(ge=0)
-    categories: dict[str, Category]
+    # In the file's order, which is the order of the signal steps and of signals.raised.
+    categories: dict[str, CategoryEntry] = Field(min_length=1)
+
+    _codes = field_validator("categories", mode="before")(_with_codes)
 
     @model_validator(mode="after")
     def _complete(self) -> Rules:
-        missing = [code for code in CATEGORIES if code not in self.categories]
-        unknown = [code for code in self.categories if code not in CATEGORIES]
-        if missing or unknown:
-            raise ValueError(f"categories: missing {missing}, unknown {unknown}")
-        stray = [code for code in self.elimination.quiet_categories if code not in CATEGORIES]
+        # A category's $names start with its code: none may be a section's.
+        clashing = [code for code in self.categories if code in type(self).model_fields]
+        if clashing:
+            raise ValueError(f"categories: {clashing} are names of sections of the file")
+        stray = [code for code in self.elimination.quiet_categories if code not in self.categories]
         if stray:
             raise ValueError(f"elimination.quiet_categories: unknown categories {stray}")
         if set(self.verify_within_working_days) != set(GRADES):
@@ -190,6 +381,15 @@ class Rules(_Frozen):
                 days.append(entry)
         return days
 
+    @property
+    def category_codes(self) -> tuple[str, ...]:
+        """The categories, in the file's order."""
+        return tuple(self.categories)
+
+    def thresholds(self, model: type[M]) -> M:
+        """A known category's thresholds, typed: ``rules.thresholds(WaterUnsafe).red_open_days``."""
+        return _typed(self.categories, model)
+
     def value_for_year(self, table: dict[int, float], year: int) -> tuple[float, int] | None:
         """The value for ``year``, or the latest earlier year's (with the year used)."""
         earlier = [known for known in table if known <= year]
@@ -204,6 +404,45 @@ class Rules(_Frozen):
     def rural_income_for(self, year: int) -> tuple[float, int] | None:
         return self.value_for_year(self.rural_income_per_capita, year)
 
+    def configured_values(self) -> dict[str, Any]:
+        """Every value of the file as the ``$name`` a SQL step binds it by (see the module's
+        docstring), but the tables by year, which ``parameters`` gives for a date."""
+        sections = {
+            name: getattr(self, name) for name in type(self).model_fields if name not in YEAR_TABLES
+        }
+        return _named((), sections)
+
+    def parameters(self, business_date: date) -> tuple[dict[str, Any], list[str]]:
+        """Every value a SQL step may bind for ``business_date``, and warnings about the
+        values carried forward from an earlier year."""
+        warnings = []
+        line = self.monitoring_line_for(business_date.year)
+        if line is None:
+            raise ValueError(
+                f"monitoring_line: no value for {business_date.year} or any earlier year"
+            )
+        if line[1] != business_date.year:
+            warnings.append(
+                f"{business_date.year}年未配置监测范围，沿用{line[1]}年的{line[0]:.0f}元"
+            )
+        income = self.rural_income_for(business_date.year - 1)
+        if income is None:
+            raise ValueError(
+                f"rural_income_per_capita: no value for {business_date.year - 1} or earlier"
+            )
+        if income[1] != business_date.year - 1:
+            warnings.append(
+                f"{business_date.year - 1}年未配置农村居民人均可支配收入，沿用{income[1]}年的{income[0]:.0f}元"
+            )
+        values = {
+            **self.configured_values(),
+            "business_date": business_date,
+            "monitoring_line": line[0],
+            "line_year": line[1],
+            "rural_income": income[0],
+        }
+        return values, warnings
+
     def working_calendar(self) -> WorkingCalendar:
         """The official calendar with this file's corrections; a new one per run, as it
         collects the years it had to count Monday-Friday."""
@@ -214,17 +453,72 @@ class Rules(_Frozen):
         )
 
 
-def load_rules(path: Path = CONFIG_DIR / "rules.yaml") -> Rules:
-    """Parse and validate the rules; errors name the file and the field."""
+# Bound for the business date (``$monitoring_line``, ``$line_year``, ``$rural_income``).
+YEAR_TABLES = ("monitoring_line", "rural_income_per_capita")
+
+
+def _named(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """``value`` at ``path`` of the file as ``{$name: value}``: a section spread into its
+    values, an entry into its thresholds; a mapping of entries (``categories``,
+    ``regional.rules``) adds no part to the names, as the entries' codes name them."""
+    if isinstance(value, Category | RegionalRule):
+        return _named(path, value.thresholds)
+    if isinstance(value, BaseModel):
+        value = {key: getattr(value, key) for key in type(value).model_fields}
+    if isinstance(value, Mapping):
+        named: dict[str, Any] = {}
+        for key, item in value.items():
+            entries = isinstance(item, Mapping) and any(
+                isinstance(entry, Category | RegionalRule) for entry in item.values()
+            )
+            named.update(_named(path if entries else (*path, str(key)), item))
+        return named
+    return {SEPARATOR.join(path): list(value) if isinstance(value, tuple) else value}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """An error's place in the file, without the tag of an entry's union."""
+    parts = list(loc)
+    for entries, at in ((("categories",), 2), (("regional", "rules"), 3)):
+        if tuple(parts[: len(entries)]) == entries and len(parts) > at:
+            del parts[at]
+    return ".".join(str(part) for part in parts) or "(file)"
+
+
+def sql_file(step: str) -> Path:
+    """Where the SQL runner reads ``step`` from (``pipeline/sql.py``)."""
+    return sql.SQL_DIR / f"{step}.sql"
+
+
+def _missing_steps(rules: Rules) -> list[str]:
+    entries: list[tuple[str, Category[Any] | RegionalRule[Any]]] = [
+        *((f"categories.{code}", entry) for code, entry in rules.categories.items()),
+        *((f"regional.rules.{code}", entry) for code, entry in rules.regional.rules.items()),
+    ]
+    return [
+        f"{where}: its SQL step {sql_file(entry.step)} does not exist"
+        for where, entry in entries
+        if not sql_file(entry.step).is_file()
+    ]
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Parse and validate the rules (``config/rules.yaml`` of the project unless ``path``),
+    and check that every category's and regional rule's SQL step exists; errors name the
+    file and the field."""
+    path = path or paths.CONFIG_DIR / "rules.yaml"
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise RulesConfigError(f"{path}: not valid YAML: {error}") from error
     try:
-        return Rules.model_validate(document)
+        rules = Rules.model_validate(document)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or '(file)'}: {problem['msg']}"
-            for problem in error.errors()
+            f"{_location(problem['loc'])}: {problem['msg']}" for problem in error.errors()
         )
         raise RulesConfigError(f"{path}: {problems}") from error
+    missing = _missing_steps(rules)
+    if missing:
+        raise RulesConfigError(f"{path}: {'; '.join(missing)}")
+    return rules

@@ -1,6 +1,7 @@
 """The data comparison (数据比对) of the applications received on a business date.
 
-One SQL step per file in ``sql/comparisons/``, thresholds bound from ``rules.comparison``.
+One SQL step per file in ``sql/comparisons/``, thresholds bound from ``rules.comparison``
+(``$comparison__recent_days``…).
 The applicant and, when the household is in the registry, every member are compared with
 the department data in the warehouse; each finding names the person by role (申请人 or
 与户主关系), never by name, ID number or plate number, because the rows go to the village
@@ -39,13 +40,10 @@ COLUMNS = (
 
 
 def parameters(rules: Rules, business_date: date) -> dict[str, Any]:
-    """Every value the comparison steps bind."""
-    return {
-        "business_date": business_date,
-        "recent_days": rules.comparison.recent_days,
-        "vehicle_statuses": list(rules.comparison.vehicle_statuses),
-        "business_statuses": list(rules.comparison.business_statuses),
-    }
+    """Every value the comparison steps may bind (``$comparison__recent_days``…:
+    ``Rules.parameters``)."""
+    values, _ = rules.parameters(business_date)
+    return values
 
 
 def _run(connection: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:

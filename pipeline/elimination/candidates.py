@@ -15,7 +15,6 @@ import pandas as pd
 
 from pipeline import sql
 from pipeline.alerts.rules import Rules
-from pipeline.signals.build import parameters
 
 COLUMNS = [
     "household_id",
@@ -42,12 +41,8 @@ def elimination_candidates(
     connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date
 ) -> pd.DataFrame:
     """The candidates as of ``business_date``, with the evidence of each condition."""
-    values, _ = parameters(rules, business_date)
-    values.update(
-        quiet_categories=list(rules.elimination.quiet_categories),
-        quiet_months=rules.elimination.quiet_months,
-        monitored_months=rules.elimination.monitored_months,
-    )
+    # ``$elimination__quiet_months``, ``$labourer__min_age``…: ``Rules.parameters``.
+    values, _ = rules.parameters(business_date)
     frame = sql.query(connection, "elimination/elimination_candidates", values)
     quiet = "、".join(rules.categories[code].label for code in rules.elimination.quiet_categories)
     frame["evidence"] = [

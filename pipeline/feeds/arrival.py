@@ -29,11 +29,6 @@ class Arrival:
     due: datetime | None
     message: str
 
-    @property
-    def ready(self) -> bool:
-        """Ingest may start: the delivery is there or nothing is awaited."""
-        return self.state in ("arrived", "not_awaited")
-
 
 def due_time(spec: FeedSpec, business_date: date) -> datetime | None:
     """When the delivery for ``business_date`` is due, or None if it is never awaited."""

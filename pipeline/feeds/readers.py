@@ -267,7 +267,7 @@ def _batched_bodies(rows: Iterable[list[Any]], width: int, size: int) -> Iterato
 
 
 def whole(tables: Iterable[RawTable]) -> RawTable:
-    """The chunks of one delivery as one table."""
+    """The chunks of one delivery as one table (to look at a small delivery whole)."""
     parts = list(tables)
     if len(parts) == 1:
         return parts[0]
@@ -454,11 +454,6 @@ def quote_cause(data: bytes, encoding: str) -> str | None:
     return None
 
 
-def read_csv(spec: FeedSpec, data: bytes | Path) -> RawTable:
-    """A CSV delivery, whole (``read_csv_chunks`` reads it a chunk at a time)."""
-    return whole(read_csv_chunks(spec, data))
-
-
 def _rows_with_trailing_blanks(text: str) -> tuple[list[str], list[list[Any]]]:
     records = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
     if not records:
@@ -608,11 +603,6 @@ def _sheet_body(rows: list[list[Any]], left: int, width: int, first: int) -> pd.
     return pd.DataFrame(body, index=pd.RangeIndex(len(rows)), dtype=object, copy=False)
 
 
-def read_xlsx(spec: FeedSpec, data: bytes | Path) -> RawTable:
-    """An XLSX delivery, whole (``read_xlsx_chunks`` reads it a chunk at a time)."""
-    return whole(read_xlsx_chunks(spec, data))
-
-
 def read_file_chunks(spec: FeedSpec, data: bytes) -> Iterator[RawTable]:
     """A delivery's bytes (the very bytes whose digest was checked) as tables of rows."""
     if spec.format == "csv":
@@ -620,11 +610,6 @@ def read_file_chunks(spec: FeedSpec, data: bytes) -> Iterator[RawTable]:
     if spec.format == "xlsx":
         return read_xlsx_chunks(spec, data)
     raise ValueError(f"{spec.feed} is not a file feed")
-
-
-def read_file(spec: FeedSpec, data: bytes) -> RawTable:
-    """A delivery's bytes as one table."""
-    return whole(read_file_chunks(spec, data))
 
 
 def table_from_query(spec: FeedSpec, frame: pd.DataFrame) -> RawTable:

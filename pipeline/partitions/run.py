@@ -10,7 +10,6 @@ then writes the district's files from all partitions read as one, and the manife
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
 from datetime import date
@@ -20,20 +19,19 @@ from typing import Any
 import duckdb
 
 from pipeline.alerts.lifecycle import OTHER_TOWNSHIPS_ALERT, UNKNOWN_ALERT, AlertReport
-from pipeline.alerts.rules import load_rules
-from pipeline.daily import (
+from pipeline.alerts.raising import AlertsOutcome, raise_alerts_in
+from pipeline.alerts.rules import Rules
+from pipeline.dispatch.publish import (
     ALERT_FIGURES,
-    AlertsOutcome,
     DayResult,
     publish_outbox,
     publish_township_files,
-    raise_alerts_in,
 )
 from pipeline.feedback.returns import ReturnedWorkbook, read_returns
 from pipeline.feeds.registry import FeedSpec
-from pipeline.outbox import atomic_write_text
 from pipeline.partitions.config import Partition, owner_of
 from pipeline.partitions.warehouse import connect_merged, connect_partition, uncovered_townships
+from pipeline.runs import RunFolder, read_partition_report, write_partition_report
 from pipeline.settings import Settings
 from pipeline.signals.build import SignalReport, parameters, signal_checks
 from pipeline.warehouse import load
@@ -43,10 +41,6 @@ log = logging.getLogger(__name__)
 
 class PartitionError(RuntimeError):
     """A partitioned run that cannot go on as configured (message in Chinese)."""
-
-
-def report_path(settings: Settings, business_date: date, partition: str) -> Path:
-    return settings.home.run_dir(business_date) / "partitions" / f"{partition}.json"
 
 
 def check_coverage(settings: Settings, partitions: list[Partition]) -> None:
@@ -78,37 +72,28 @@ def returns_for(
 
 def raise_partition(
     settings: Settings,
+    rules: Rules,
     business_date: date,
     partition: Partition,
     partitions: list[Partition],
     registry: dict[str, FeedSpec],
 ) -> Path:
     """One partition's alerts and township files for ``business_date``; returns its report."""
-    rules = load_rules()
     returns = returns_for(partition, partitions, read_returns(settings.inbox))
-    outcome = raise_alerts_in(
-        connect_partition(settings.home, partition, registry),
-        rules,
-        business_date,
-        returns,
-        registry,
-        checks=False,
-    )
-    connection = connect_partition(settings.home, partition, registry)
-    try:
+    with connect_partition(settings.home, partition, registry) as connection:
+        outcome = raise_alerts_in(connection, rules, business_date, returns, registry, checks=False)
         files = publish_township_files(
-            connection, business_date, settings.home.outbox(business_date), partition.owns
+            connection, rules, business_date, settings.home.outbox(business_date), partition.owns
         )
-    finally:
-        connection.close()
-    path = report_path(settings, business_date, partition.name)
     report = {
         "partition": partition.name,
         "signals": asdict(outcome.signals),
         "alerts": asdict(outcome.alerts),
         "township_files": files,
     }
-    atomic_write_text(path, json.dumps(report, ensure_ascii=False, indent=1))
+    path = write_partition_report(
+        RunFolder.of(settings.home, business_date), partition.name, report
+    )
     log.info(
         "partition %s, %s: %d signals, %d alerts raised, %d township files",
         partition.name,
@@ -155,18 +140,20 @@ def _reattribute(connection: duckdb.DuckDBPyConnection, alerts: AlertReport) -> 
 
 def merge_partitions(
     settings: Settings,
+    rules: Rules,
     business_date: date,
     partitions: list[Partition],
     registry: dict[str, FeedSpec],
 ) -> DayResult:
     """The district's outbox from every partition's report and tables."""
     reports = []
+    folder = RunFolder.of(settings.home, business_date)
     for partition in partitions:
-        path = report_path(settings, business_date, partition.name)
-        if not path.is_file():
+        report = read_partition_report(folder, partition.name)
+        if report is None:
             raise PartitionError(f"分区 {partition.name} 尚未完成 {business_date} 的预警研判")
-        reports.append(json.loads(path.read_text(encoding="utf-8")))
-    _, warnings = parameters(load_rules(), business_date)
+        reports.append(report)
+    _, warnings = parameters(rules, business_date)
     signals = SignalReport(
         warnings=warnings, raised=sum(report["signals"]["raised"] for report in reports)
     )
@@ -184,6 +171,7 @@ def merge_partitions(
     plans = load.read_plans(settings.home, business_date, registry)
     return publish_outbox(
         settings,
+        rules,
         business_date,
         registry,
         plans,

@@ -168,6 +168,9 @@ def connect_merged(home: Home, partitions: list[Partition]) -> duckdb.DuckDBPyCo
                 f"select * from {alias}.{schema}.{quote(name)}" for alias in holders
             )
             connection.execute(f"create view {schema}.{quote(name)} as {union}")
+        if ("alerts", "alerts") in tables:
+            # "open" over the district's alerts, as in an unpartitioned warehouse.
+            sql.script(connection, "alerts/open")
     except BaseException:
         connection.close()
         raise

@@ -1,15 +1,19 @@
 """Regional warnings (防止规模性返贫) for the district: raised once, kept up to date, closed.
 
-Each rule is one SQL step in ``sql/regional/`` giving the villages or townships whose
-condition holds on the business date, with the figure that crossed the threshold. A
-warning keeps its id while its condition holds day after day (newer figures update it)
-and is closed the first day it no longer holds. The state of each date is kept in
+The rules are the entries of ``regional.rules`` in the rules file (label, scope,
+thresholds), each with its SQL step ``sql/regional/reg_<code>.sql`` giving the villages
+or townships whose condition holds on the business date (``rule`` = the code), with the
+figure that crossed the threshold. The village rules run first: their village rows are
+``regional.village_conditions``, which the township rules may read. A warning keeps its
+id while its condition holds day after day (newer figures update it) and is closed the
+first day it no longer holds. The state of each date is kept in
 ``alerts.regional_snapshots``; a date is computed from the state of the date before it,
 so a rerun of a date gives the same warnings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,20 +22,15 @@ import duckdb
 import pandas as pd
 
 from pipeline import sql
-from pipeline.alerts.rules import Rules
+from pipeline.alerts.rules import (
+    Concentration,
+    Rules,
+    TownshipVillages,
+    UnemploymentWave,
+    Water,
+)
 from pipeline.safe_text import REASON_EVIDENCE_MAX_CHARS, clip_text, install_department_text
-from pipeline.signals.build import run_step
 
-VILLAGE_STEPS = ("reg_village_concentration", "reg_disaster", "reg_water")
-TOWNSHIP_STEPS = ("reg_township_villages", "reg_township_unemployment")
-
-RULE_LABELS = {
-    "concentration": "新增预警集中",
-    "disaster": "较大及以上灾害",
-    "water": "大范围饮水安全问题",
-    "villages": "多个村出现规模性返贫风险",
-    "unemployment": "返乡未就业和失业登记激增",
-}
 SCOPE_LABELS = {"village": "村", "township": "乡镇"}
 
 COLUMNS = [
@@ -58,66 +57,70 @@ class RegionalReport:
     closed: int = 0
 
 
-def regional_values(rules: Rules, business_date: date) -> dict[str, Any]:
-    settings = rules.regional
-    return {
-        "business_date": business_date,
-        "regional_window_days": settings.window_days,
-        "village_share": settings.village_share,
-        "village_households": settings.village_households,
-        "disaster_severities": list(settings.disaster_severities),
-        "disaster_window_days": rules.disaster.window_days,
-        "water_households": settings.water_households,
-        "township_villages": settings.township_villages,
-        "unemployment_statuses": list(settings.unemployment_statuses),
-        "unemployment_recent_days": settings.unemployment_recent_days,
-        "unemployment_baseline_days": settings.unemployment_baseline_days,
-        "unemployment_factor": settings.unemployment_factor,
-        "unemployment_min_registrations": settings.unemployment_min_registrations,
-    }
+def _concentration(row: dict[str, Any], rules: Rules, where: str, detail: str) -> str:
+    thresholds = rules.regional.thresholds(Concentration)
+    label = rules.categories[row["category"]].label
+    share = row["figure"] / row["scope_households"] if row["scope_households"] else 0
+    return (
+        f"{where}近{rules.regional.window_days}天新增「{label}」预警{row['figure']}户，"
+        f"占全村{row['scope_households']}户的{share:.0%}"
+        f"（阈值：{thresholds.households}户或{thresholds.share:.0%}）"
+    )
+
+
+def _water(row: dict[str, Any], rules: Rules, where: str, detail: str) -> str:
+    return f"{where}{detail}（阈值：影响{rules.regional.thresholds(Water).households}户）"
+
+
+def _villages(row: dict[str, Any], rules: Rules, where: str, detail: str) -> str:
+    return (
+        f"{where}{row['figure']}个村同时处于规模性返贫预警（{detail}）"
+        f"（阈值：{rules.regional.thresholds(TownshipVillages).villages}个村）"
+    )
+
+
+def _unemployment(row: dict[str, Any], rules: Rules, where: str, detail: str) -> str:
+    return f"{where}{detail}，超过其{rules.regional.thresholds(UnemploymentWave).factor:g}倍"
+
+
+# The rules whose reason needs more than the step's detail (the figures and thresholds),
+# by code; any other rule's reason is its detail.
+REASONS: dict[str, Callable[[dict[str, Any], Rules, str, str], str]] = {
+    "concentration": _concentration,
+    "water": _water,
+    "villages": _villages,
+    "unemployment": _unemployment,
+}
 
 
 def _reason(row: dict[str, Any], rules: Rules) -> str:
-    where = f"【{SCOPE_LABELS[row['scope']]}·{row['scope_name']}】{RULE_LABELS[row['rule']]}："
+    label = rules.regional.rules[row["rule"]].label
+    where = f"【{SCOPE_LABELS[row['scope']]}·{row['scope_name']}】{label}："
     # The evidence is cut, never the threshold after it.
     detail = clip_text(str(row["detail"]), REASON_EVIDENCE_MAX_CHARS)
-    settings = rules.regional
-    if row["rule"] == "concentration":
-        label = rules.categories[row["category"]].label
-        share = row["figure"] / row["scope_households"] if row["scope_households"] else 0
-        return (
-            f"{where}近{settings.window_days}天新增「{label}」预警{row['figure']}户，"
-            f"占全村{row['scope_households']}户的{share:.0%}"
-            f"（阈值：{settings.village_households}户或{settings.village_share:.0%}）"
-        )
-    if row["rule"] == "water":
-        return f"{where}{detail}（阈值：影响{settings.water_households}户）"
-    if row["rule"] == "villages":
-        return (
-            f"{where}{row['figure']}个村同时处于规模性返贫预警（{detail}）"
-            f"（阈值：{settings.township_villages}个村）"
-        )
-    if row["rule"] == "unemployment":
-        return f"{where}{detail}，超过其{settings.unemployment_factor:g}倍"
-    return f"{where}{detail}"
+    reason = REASONS.get(row["rule"])
+    return reason(row, rules, where, detail) if reason else f"{where}{detail}"
 
 
 def _conditions(connection: duckdb.DuckDBPyConnection, rules: Rules, day: date) -> pd.DataFrame:
     """Every condition that holds on ``day``, one row per scope, rule and category."""
-    values = regional_values(rules, day)
+    # $regional__window_days, $regional__<rule>__<key>, $disaster__window_days…
+    values, _ = rules.parameters(day)
     connection.execute("create schema if not exists regional")
     install_department_text(connection)
-    for step in VILLAGE_STEPS:
-        run_step(connection, step, values, schema="regional")
-    union = " union all ".join(f"select * from regional.{step}" for step in VILLAGE_STEPS)
+    village_rules = rules.regional.in_scope("village")
+    township_rules = rules.regional.in_scope("township")
+    for rule in village_rules:
+        sql.materialise(connection, rule.step, rule.table, values)
+    union = " union all ".join(f"select * from {rule.table}" for rule in village_rules)
     connection.execute(
         f"create or replace table regional.village_conditions as "
         f"select * from ({union}) where scope = 'village'"
     )
-    for step in TOWNSHIP_STEPS:
-        run_step(connection, step, values, schema="regional")
+    for rule in township_rules:
+        sql.materialise(connection, rule.step, rule.table, values)
     every = " union all ".join(
-        f"select * from regional.{step}" for step in (*VILLAGE_STEPS, *TOWNSHIP_STEPS)
+        f"select * from {rule.table}" for rule in rules.regional.rules.values()
     )
     frame = connection.execute(f"select * from ({every}) order by all").df()
     frame["category"] = frame["category"].astype(object).where(frame["category"].notna(), "")

@@ -19,9 +19,11 @@ from the later date as they are: the BI tool keeps seeing the newest state.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from pipeline import sql
+from pipeline.alerts.lifecycle import Alert
 from pipeline.review.feed_health import feed_health
 from pipeline.settings import Settings
 
@@ -48,25 +51,34 @@ BATCH_ROWS = 5_000
 # publication.
 metadata = sa.MetaData()
 
+
+def _alert_columns() -> list[sa.Column[Any]]:
+    """The alert's columns as ``pipeline.alerts.lifecycle.Alert`` declares them."""
+    hints = typing.get_type_hints(Alert)
+    columns: list[sa.Column[Any]] = []
+    for index, declared in enumerate(dataclasses.fields(Alert)):
+        hint = hints[declared.name]
+        optional = type(None) in typing.get_args(hint)
+        python_type = next(arg for arg in (*typing.get_args(hint), hint) if arg is not type(None))
+        kind: Any = (
+            sa.Date if python_type is date else sa.Text if declared.metadata["text"] else sa.String
+        )
+        columns.append(
+            sa.Column(
+                declared.name,
+                kind,
+                primary_key=index == 0,
+                nullable=optional,
+                comment=declared.metadata["label"],
+            )
+        )
+    return columns
+
+
 ALERTS = sa.Table(
     "fpwarn_alerts",
     metadata,
-    sa.Column("alert_id", sa.String, primary_key=True, comment="预警编号"),
-    sa.Column("household_id", sa.String, nullable=False, comment="户编号"),
-    sa.Column("category", sa.String, nullable=False, comment="预警类别"),
-    sa.Column("grade", sa.String, nullable=False, comment="预警等级：red/orange/yellow"),
-    sa.Column("status", sa.String, nullable=False, comment="状态：new/open/escalated/closed"),
-    sa.Column("first_raised", sa.Date, nullable=False, comment="首次预警日期"),
-    sa.Column("last_updated", sa.Date, nullable=False, comment="最近更新日期"),
-    sa.Column("verify_by", sa.Date, nullable=False, comment="核实期限"),
-    sa.Column("evidence_date", sa.Date, comment="证据日期"),
-    sa.Column("reasons", sa.Text, nullable=False, comment="预警原因"),
-    sa.Column("township_code", sa.String, comment="乡镇代码"),
-    sa.Column("village_code", sa.String, comment="村代码"),
-    sa.Column("grid_id", sa.String, comment="网格编号"),
-    sa.Column("closed_date", sa.Date, comment="关闭日期"),
-    sa.Column("close_cause", sa.Text, comment="关闭原因"),
-    sa.Column("close_result", sa.Text, comment="核实结果"),
+    *_alert_columns(),
     sa.Column("as_of_date", sa.Date, nullable=False, comment="数据截至的业务日期"),
     comment="防返贫监测预警（每条预警一行，截至最近发布的业务日期）",
 )

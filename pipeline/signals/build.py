@@ -1,4 +1,6 @@
-"""Signals: one SQL step per category in ``sql/signals/``, thresholds bound from the rules.
+"""Signals: one SQL step per category of the rules, ``sql/signals/sig_<code>.sql``, with
+the values of the rules bound by name (``$medical_burden__window_days``, ``$recent_days``:
+``pipeline/alerts/rules.py`` says how a value is named).
 
 Each step writes ``signals.sig_<category>``: one row per household that the rule
 raises, with its base grade, the date of its newest evidence and the reason in
@@ -14,7 +16,7 @@ from typing import Any
 import duckdb
 
 from pipeline import sql
-from pipeline.alerts.rules import CATEGORIES, Rules
+from pipeline.alerts.rules import Rules
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.safe_text import install_department_text
 from pipeline.warehouse.statements import quote
@@ -42,53 +44,9 @@ class SignalReport:
 
 
 def parameters(rules: Rules, business_date: date) -> tuple[dict[str, Any], list[str]]:
-    """Every value the signal steps bind, and warnings about carried-forward values."""
-    warnings = []
-    line = rules.monitoring_line_for(business_date.year)
-    if line is None:
-        raise ValueError(f"monitoring_line: no value for {business_date.year} or any earlier year")
-    if line[1] != business_date.year:
-        warnings.append(f"{business_date.year}年未配置监测范围，沿用{line[1]}年的{line[0]:.0f}元")
-    income = rules.rural_income_for(business_date.year - 1)
-    if income is None:
-        raise ValueError(
-            f"rural_income_per_capita: no value for {business_date.year - 1} or earlier"
-        )
-    if income[1] != business_date.year - 1:
-        warnings.append(
-            f"{business_date.year - 1}年未配置农村居民人均可支配收入，沿用{income[1]}年的{income[0]:.0f}元"
-        )
-    values: dict[str, Any] = {
-        "business_date": business_date,
-        "monitoring_line": line[0],
-        "line_year": line[1],
-        "near_line_factor": rules.near_line_factor,
-        "recent_days": rules.recent_days,
-        "labour_min_age": rules.labourer.min_age,
-        "labour_max_age": rules.labourer.max_age,
-        "labour_skills": list(rules.labourer.skills),
-        "rural_income": income[0],
-        "window_days": rules.medical_burden.window_days,
-        "share_monitored": rules.medical_burden.share_of_rural_income_monitored,
-        "share_other": rules.medical_burden.share_of_rural_income_other,
-        "inpatient_monitored": rules.medical_burden.inpatient_self_paid_monitored_yuan,
-        "inpatient_other": rules.medical_burden.inpatient_self_paid_other_yuan,
-        "statuses": list(rules.education_dropout.statuses),
-        "compulsory_stages": list(rules.education_dropout.compulsory_stages),
-        "min_age": rules.education_dropout.min_age,
-        "max_age": rules.education_dropout.max_age,
-        "min_open_days": rules.water_unsafe.min_open_days,
-        "red_open_days": rules.water_unsafe.red_open_days,
-        "duration_types": list(rules.water_unsafe.duration_types),
-        "immediate_types": list(rules.water_unsafe.immediate_types),
-        "disaster_window_days": rules.disaster.window_days,
-        "alert_severities": list(rules.disaster.alert_severities),
-        "red_severities": list(rules.disaster.red_severities),
-        "vehicle_types": list(rules.eligibility_review.vehicle_types),
-        "company_types": list(rules.eligibility_review.company_types),
-        "registered_capital_10k_yuan": rules.eligibility_review.registered_capital_10k_yuan,
-    }
-    return values, warnings
+    """Every value the SQL steps may bind (``Rules.parameters``: each named after its place
+    in the rules file), and warnings about the values carried forward from an earlier year."""
+    return rules.parameters(business_date)
 
 
 def run_step(
@@ -121,11 +79,13 @@ def build_signals(
     run_step(connection, "int_people", values)
     run_step(connection, "int_enrolment_quarantined_members", values)
     run_step(connection, "int_assistance_newest", values)
-    for category in CATEGORIES:
-        run_step(connection, f"sig_{category}", values)
+    # The categories of the rules, in the file's order (a code is checked when loaded to
+    # be a word of lower-case letters, digits and single underscores: it names a table).
+    for category in rules.categories.values():
+        sql.materialise(connection, category.step, category.table, values)
     union = "\nunion all\n".join(
-        f"select household_id, category, base_grade, evidence_date, reason from signals.sig_{category}"
-        for category in CATEGORIES
+        f"select household_id, category, base_grade, evidence_date, reason from {category.table}"
+        for category in rules.categories.values()
     )
     connection.execute(f"create or replace table signals.raised as {union}")
     report.raised = connection.execute("select count(*) from signals.raised").fetchone()[0]  # type: ignore[index]

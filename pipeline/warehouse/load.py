@@ -21,9 +21,10 @@ import pandas as pd
 from pipeline import sql
 from pipeline.feeds.readers import jsonable
 from pipeline.feeds.registry import FeedSpec
-from pipeline.ingest import DeliveryResult, FeedPlan, plan_path
+from pipeline.ingest import DeliveryResult, FeedPlan
 from pipeline.outbox import atomic_write_text
 from pipeline.paths import Home
+from pipeline.runs import RunFolder
 from pipeline.vocabulary import IN_FORCE, DeliveryStatus
 from pipeline.warehouse import statements
 from pipeline.warehouse.ledger import connect_writer
@@ -67,7 +68,7 @@ def read_plans(
     """The plans the feed steps wrote for this run; a feed without one was not ingested."""
     plans = {}
     for feed in registry:
-        path = plan_path(home, feed, business_date)
+        path = RunFolder.of(home, business_date).feed_plan(feed)
         if path.is_file():
             plans[feed] = FeedPlan.from_json(path.read_text(encoding="utf-8"))
     return plans
@@ -118,7 +119,7 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
     # What the load made of each delivery (loaded, unchanged, the figures), for the steps
     # after it, which may run in other processes.
     for feed, plan in plans.items():
-        atomic_write_text(plan_path(home, feed, business_date), plan.to_json())
+        atomic_write_text(RunFolder.of(home, business_date).feed_plan(feed), plan.to_json())
     return LoadOutcome(plans=plans)
 
 

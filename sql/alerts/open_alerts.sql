@@ -1,7 +1,6 @@
 -- The alerts open after a run: one row per alert, as alerts.csv shows them.
 with alerts as (
-    select * from alerts.alerts
-    where status in ('new', 'open', 'escalated')
+    select * from alerts.open_alerts
 ),
 
 final as (

@@ -7,7 +7,7 @@ create table if not exists alerts.alerts (
     household_id varchar not null,
     category varchar not null,
     grade varchar not null,
-    status varchar not null,            -- new | open | escalated | closed
+    status varchar not null,            -- new | open | escalated | closed (open.sql)
     first_raised date not null,
     last_updated date not null,
     verify_by date not null,
@@ -35,25 +35,14 @@ create table if not exists alerts.runs (
     as_of_date date primary key
 );
 
-create table if not exists alerts.snapshots (
-    as_of_date date not null,
-    alert_id varchar not null,
-    household_id varchar not null,
-    category varchar not null,
-    grade varchar not null,
-    status varchar not null,
-    first_raised date not null,
-    last_updated date not null,
-    verify_by date not null,
-    evidence_date date,
-    reasons varchar not null,
-    township_code varchar,
-    village_code varchar,
-    grid_id varchar,
-    closed_date date,
-    close_cause varchar,
-    close_result varchar
-);
+-- The alerts as of each business date: as_of_date, then the columns of alerts.alerts
+-- (declared once, above).
+create table if not exists alerts.snapshots as
+select
+    null::date as as_of_date,
+    *
+from alerts.alerts
+where false;
 
 -- one row per returned township workbook applied: a workbook returned twice changes nothing
 create table if not exists alerts.returns (

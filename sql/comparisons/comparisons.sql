@@ -44,7 +44,7 @@ vehicles as (
         ) as evidence
     from authorised
     inner join staging.cur_police_vehicles as vehicles on authorised.id_number = vehicles.owner_id_number
-    where list_contains($vehicle_statuses, vehicles.vehicle_status)
+    where list_contains($comparison__vehicle_statuses, vehicles.vehicle_status)
 ),
 
 businesses as (
@@ -68,7 +68,7 @@ businesses as (
         ) as evidence
     from authorised
     inner join staging.cur_market_entities as entities on authorised.id_number = entities.operator_id_number
-    where list_contains($business_statuses, entities.registration_status)
+    where list_contains($comparison__business_statuses, entities.registration_status)
 ),
 
 assistance_changes as (
@@ -162,7 +162,7 @@ recent_claims as (
     from claims
     where reversal_flag = '0'
         and settlement_id not in (select settlement_id from reversed)
-        and settlement_date between $business_date::date - ($recent_days - 1) and $business_date::date
+        and settlement_date between $business_date::date - ($comparison__recent_days - 1) and $business_date::date
 ),
 
 medical as (
@@ -173,7 +173,7 @@ medical as (
         'medical' as finding,
         printf(
             '区医疗保障局医疗费用结算：%s近%d天结算%d笔，个人自付合计%.2f元，最近一笔%s',
-            authorised.person_role, $recent_days, count(*), sum(recent_claims.self_paid_yuan),
+            authorised.person_role, $comparison__recent_days, count(*), sum(recent_claims.self_paid_yuan),
             max(recent_claims.settlement_date)
         ) as evidence
     from authorised
@@ -197,7 +197,7 @@ housing as (
     inner join staging.cur_housing_safety as appraisals on authorised.id_number = appraisals.head_id_number
     where appraisals.safety_grade in ('C级', 'D级')
         and appraisals.renovation_status <> '已改造'
-        and appraisals.appraisal_date between $business_date::date - ($recent_days - 1) and $business_date::date
+        and appraisals.appraisal_date between $business_date::date - ($comparison__recent_days - 1) and $business_date::date
 ),
 
 -- The newest registration per person counts: a job found since ends the unemployment.
@@ -225,7 +225,7 @@ unemployment as (
     inner join employment_newest on authorised.id_number = employment_newest.id_number
     where employment_newest.employment_status in ('失业登记', '返乡未就业')
         and employment_newest.change_date
-        between $business_date::date - ($recent_days - 1) and $business_date::date
+        between $business_date::date - ($comparison__recent_days - 1) and $business_date::date
 ),
 
 deaths as (
@@ -233,7 +233,7 @@ deaths as (
     from staging.cur_police_hukou
     where id_number in (select id_number from authorised)
         and change_type = '死亡注销'
-        and change_date between $business_date::date - ($recent_days - 1) and $business_date::date
+        and change_date between $business_date::date - ($comparison__recent_days - 1) and $business_date::date
     qualify row_number() over (
             partition by id_number order by change_date desc, delivery_date desc, source_row desc
         ) = 1

@@ -1,8 +1,7 @@
 -- One row per open alert, with what a grid worker needs to find the household and who is
 -- responsible at each level of the grid; in township, village, household and category order.
 with alerts as (
-    select * from alerts.alerts
-    where status in ('new', 'open', 'escalated')
+    select * from alerts.open_alerts
 ),
 
 households as (

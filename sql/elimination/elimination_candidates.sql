@@ -16,8 +16,8 @@ labourers as (
         household_id,
         count(*) as labourers
     from signals.int_people
-    where age_years between $labour_min_age and $labour_max_age
-        and labour_skill in (select unnest($labour_skills::varchar[]))
+    where age_years between $labourer__min_age and $labourer__max_age
+        and labour_skill in (select unnest($labourer__skills::varchar[]))
     group by household_id
 ),
 
@@ -25,8 +25,7 @@ open_alerts as (
     select
         household_id,
         count(*) as open_alerts
-    from alerts.alerts
-    where status in ('new', 'open', 'escalated')
+    from alerts.open_alerts
     group by household_id
 ),
 
@@ -35,8 +34,8 @@ quiet_findings as (
         household_id,
         max(last_updated) as last_finding
     from alerts.alerts
-    where category in (select unnest($quiet_categories::varchar[]))
-        and last_updated > $business_date - to_months($quiet_months)
+    where category in (select unnest($elimination__quiet_categories::varchar[]))
+        and last_updated > $business_date - to_months($elimination__quiet_months)
     group by household_id
 ),
 
@@ -59,7 +58,7 @@ final as (
     left join open_alerts on monitored.household_id = open_alerts.household_id
     left join quiet_findings on monitored.household_id = quiet_findings.household_id
     -- Only the month is known: counted from its last day, so no household is listed early.
-    where last_day(monitored.monitored_from) + to_months($monitored_months) <= $business_date
+    where last_day(monitored.monitored_from) + to_months($elimination__monitored_months) <= $business_date
         and monitored.income_per_capita_yuan >= $monitoring_line
         and open_alerts.household_id is null
         and quiet_findings.household_id is null

@@ -20,8 +20,8 @@ townships as (
 serious as (
     select *
     from staging.cur_disaster_events
-    where severity in (select unnest($disaster_severities::varchar[]))
-        and occurrence_date > $business_date - $disaster_window_days
+    where severity in (select unnest($regional__disaster__severities::varchar[]))
+        and occurrence_date > $business_date - $disaster__window_days
         and occurrence_date <= $business_date
 ),
 

@@ -11,7 +11,7 @@ with villages as (
 large_problems as (
     select *
     from staging.cur_water_supply
-    where households_affected >= $water_households
+    where households_affected >= $regional__water__households
         and start_date <= $business_date
         and (restored_date is null or restored_date > $business_date)
 ),

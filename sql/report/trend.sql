@@ -19,7 +19,7 @@ snapshots as (
 final as (
     select
         window_dates.as_of_date,
-        count(snapshots.status) filter (where snapshots.status in ('new', 'open', 'escalated')) as open_alerts,
+        count(snapshots.status) filter (where alerts.is_open(snapshots.status)) as open_alerts,
         count(snapshots.status) filter (where snapshots.first_raised = window_dates.as_of_date) as new_alerts,
         count(snapshots.status) filter (where snapshots.status = 'escalated') as escalated_alerts
     from window_dates

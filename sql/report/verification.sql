@@ -25,7 +25,7 @@ verified as (
 final as (
     select
         current_alerts.township_code,
-        count(*) filter (where current_alerts.status in ('new', 'open')) as awaiting,
+        count(*) filter (where current_alerts.status <> 'escalated') as awaiting,
         count(*) filter (where current_alerts.status = 'escalated') as overdue,
         coalesce(
             max($business_date - current_alerts.verify_by)
@@ -34,7 +34,7 @@ final as (
         coalesce(any_value(verified.verified), 0) as verified
     from current_alerts
     left join verified on current_alerts.township_code = verified.township_code
-    where current_alerts.status in ('new', 'open', 'escalated')
+    where alerts.is_open(current_alerts.status)
     group by current_alerts.township_code
 )
 

@@ -1,8 +1,8 @@
 -- One row per household whose village (or whole township) had a serious disaster recently (因灾).
 with events as (
     select * from staging.cur_disaster_events
-    where list_contains($alert_severities, severity)
-        and occurrence_date between $business_date::date - ($disaster_window_days - 1) and $business_date::date
+    where list_contains($disaster__alert_severities, severity)
+        and occurrence_date between $business_date::date - ($disaster__window_days - 1) and $business_date::date
 ),
 
 affected as (
@@ -21,7 +21,7 @@ final as (
         household_id,
         'disaster' as category,
         case
-            when bool_or(list_contains($red_severities, severity)) and bool_or(is_monitored) then 'red'
+            when bool_or(list_contains($disaster__red_severities, severity)) and bool_or(is_monitored) then 'red'
             when bool_or(is_monitored) then 'orange'
             else 'yellow'
         end as base_grade,

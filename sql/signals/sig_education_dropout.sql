@@ -18,11 +18,11 @@ dropped as (
         people.age_years
     from newest
     inner join signals.int_people as people on newest.student_id_number = people.id_number
-    where list_contains($statuses, newest.status)
+    where list_contains($education_dropout__statuses, newest.status)
         and newest.change_date between $business_date::date - ($recent_days - 1) and $business_date::date
         and (
-            list_contains($compulsory_stages, newest.stage)
-            or people.age_years between $min_age and $max_age
+            list_contains($education_dropout__compulsory_stages, newest.stage)
+            or people.age_years between $education_dropout__min_age and $education_dropout__max_age
         )
 ),
 

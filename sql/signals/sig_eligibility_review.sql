@@ -18,7 +18,7 @@ vehicles as (
         '公安分局交警大队机动车登记' as department
     from staging.cur_police_vehicles as vehicles
     inner join people on vehicles.owner_id_number = people.id_number
-    where list_contains($vehicle_types, vehicles.vehicle_type)
+    where list_contains($eligibility_review__vehicle_types, vehicles.vehicle_type)
         and vehicles.usage = '非营运'
         and vehicles.vehicle_status = '正常'
 ),
@@ -39,8 +39,8 @@ businesses as (
     inner join people on entities.operator_id_number = people.id_number
     where entities.registration_status = '存续'
         and (
-            list_contains($company_types, entities.entity_type)
-            or entities.registered_capital_10k_yuan >= $registered_capital_10k_yuan
+            list_contains($eligibility_review__company_types, entities.entity_type)
+            or entities.registered_capital_10k_yuan >= $eligibility_review__registered_capital_10k_yuan
         )
 ),
 

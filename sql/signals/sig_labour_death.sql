@@ -32,8 +32,8 @@ labour_deaths as (
         households.is_monitored
     from deaths
     inner join signals.int_households as households on deaths.household_id = households.household_id
-    where deaths.age_at_death between $labour_min_age and $labour_max_age
-        and list_contains($labour_skills, deaths.labour_skill)
+    where deaths.age_at_death between $labourer__min_age and $labourer__max_age
+        and list_contains($labourer__skills, deaths.labour_skill)
 ),
 
 final as (

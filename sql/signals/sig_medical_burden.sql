@@ -1,7 +1,7 @@
 -- One row per household whose self-paid medical cost crosses its threshold (因病 医疗支出负担).
 with claims as (
     select * from staging.cur_med_claims
-    where settlement_date between $business_date::date - ($window_days - 1) and $business_date::date
+    where settlement_date between $business_date::date - ($medical_burden__window_days - 1) and $business_date::date
 ),
 
 reversed as (
@@ -41,9 +41,9 @@ judged as (
         per_household.*,
         households.is_monitored,
         households.net_income_last_year_yuan,
-        $rural_income * case when households.is_monitored then $share_monitored else $share_other end
+        $rural_income * case when households.is_monitored then $medical_burden__share_of_rural_income_monitored else $medical_burden__share_of_rural_income_other end
             as cost_threshold_yuan,
-        case when households.is_monitored then $inpatient_monitored else $inpatient_other end
+        case when households.is_monitored then $medical_burden__inpatient_self_paid_monitored_yuan else $medical_burden__inpatient_self_paid_other_yuan end
             as inpatient_threshold_yuan
     from per_household
     inner join signals.int_households as households on per_household.household_id = households.household_id
@@ -57,7 +57,7 @@ final as (
         last_settlement_date as evidence_date,
         printf(
             '区医疗保障局医疗费用结算：近%d天个人自付合计%.2f元（%d笔，最近一笔%s）%s；%s',
-            $window_days, self_paid_window_yuan, settlement_count, last_settlement_date,
+            $medical_burden__window_days, self_paid_window_yuan, settlement_count, last_settlement_date,
             case
                 when self_paid_window_yuan >= cost_threshold_yuan
                     then printf(

@@ -14,8 +14,8 @@ newest as (
 labourers as (
     select *
     from signals.int_people
-    where age_years between $labour_min_age and $labour_max_age
-        and list_contains($labour_skills, labour_skill)
+    where age_years between $labourer__min_age and $labourer__max_age
+        and list_contains($labourer__skills, labour_skill)
 ),
 
 labourers_per_household as (

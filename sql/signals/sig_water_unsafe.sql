@@ -15,8 +15,8 @@ open_problems as (
 qualifying as (
     select *
     from open_problems
-    where (list_contains($duration_types, problem_type) and open_days >= $min_open_days)
-        or list_contains($immediate_types, problem_type)
+    where (list_contains($water_unsafe__duration_types, problem_type) and open_days >= $water_unsafe__min_open_days)
+        or list_contains($water_unsafe__immediate_types, problem_type)
 ),
 
 per_village as (
@@ -36,7 +36,7 @@ final as (
     select
         households.household_id,
         'water_unsafe' as category,
-        case when per_village.longest_open_days >= $red_open_days then 'red' else 'orange' end as base_grade,
+        case when per_village.longest_open_days >= $water_unsafe__red_open_days then 'red' else 'orange' end as base_grade,
         per_village.evidence_date,
         '区水利局农村供水问题台账：本村' || per_village.problems_text || '，尚未恢复' as reason
     from per_village

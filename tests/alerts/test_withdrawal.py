@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from pipeline.daily import run_day
+from pipeline.steps import run_day
 from tests.conftest import household_row, member_row, person_id
 
 D1, D2 = date(2026, 3, 2), date(2026, 3, 3)

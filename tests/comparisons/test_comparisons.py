@@ -32,10 +32,10 @@ from pipeline.comparisons import (
     write_comparison_workbooks,
     write_comparisons_csv,
 )
-from pipeline.daily import run_day
 from pipeline.feeds.inbox import delivery_path
 from pipeline.feeds.registry import load_registry
 from pipeline.settings import Settings, load_settings
+from pipeline.steps import run_day
 from tests.conftest import person_id, write_delivery
 from tests.feeds.test_sql_source import FrontEnd
 

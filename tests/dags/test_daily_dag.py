@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
+from fpwarn_demo import generate_district
 from pipeline import steps
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
 from pipeline.feeds.registry import load_registry
-from pipeline.steps import CHINA
+from pipeline.steps import CHINA, run_day
 from tests.conftest import PROJECT_DIR, home_for, outbox_files
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
+from pipeline.steps import run_day
 from tests.conftest import PROJECT_DIR, home_for, outbox_files, require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

@@ -10,9 +10,9 @@ from datetime import date
 import openpyxl
 import pytest
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
 from pipeline.dispatch.township_workbook import DETAIL_SHEET, SUMMARY_SHEET
+from pipeline.steps import run_day
 from tests.conftest import home_for
 
 

@@ -21,11 +21,12 @@ import openpyxl
 import pytest
 
 from pipeline.alerts.rules import load_rules
-from pipeline.daily import DayResult, run_day
+from pipeline.dispatch.publish import DayResult
 from pipeline.dispatch.township_workbook import DETAIL_COLUMNS, DETAIL_SHEET
 from pipeline.feeds.inbox import write_marker
 from pipeline.feeds.registry import FeedSpec, load_registry
 from pipeline.settings import load_settings
+from pipeline.steps import run_day
 from tests.conftest import person_id, write_delivery
 from tests.feeds.test_sql_source import FrontEnd
 

@@ -10,10 +10,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.dispatch.workbooks import DETAIL_SHEET, SUMMARY_SHEET, VERIFICATION_RESULTS
+from pipeline.steps import run_day
 from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 3)

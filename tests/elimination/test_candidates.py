@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.alerts.lifecycle import ensure_schema
 from pipeline.alerts.rules import load_rules
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
-from pipeline.paths import SQL_DIR
 
 D = date(2026, 4, 1)  # the list is made on the 1st; the 2026 monitoring line is carried from 2021
 RULES = load_rules()
@@ -35,7 +35,7 @@ class Household:
 def build(household: Household, path: Path) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(path))
     connection.execute("create schema signals")
-    connection.execute((SQL_DIR / "alerts" / "schema.sql").read_text(encoding="utf-8"))
+    ensure_schema(connection)
     households = pd.DataFrame(
         [
             {

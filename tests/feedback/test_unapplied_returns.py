@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
 from pipeline.dispatch.township_workbook import DETAIL_SHEET
+from pipeline.steps import run_day
 from tests.conftest import home_for
 
 D1, D2, D3 = (date(2026, 3, day) for day in (1, 2, 3))

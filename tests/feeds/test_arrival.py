@@ -29,7 +29,7 @@ def test_a_daily_feed_is_due_at_its_deadline_the_morning_after(registry):
 def test_before_the_deadline_a_missing_delivery_is_awaited(registry, tmp_path):
     arrival = check_arrival(registry["water_supply"], tmp_path, DAY, china(7, 59))
     assert arrival.state == "waiting"
-    assert not arrival.ready
+    assert arrival.state not in ("arrived", "not_awaited")
     assert (
         arrival.message == "区水利局《农村供水问题台账》2026-03-04：等待送达，时限 2026-03-05 08:00"
     )
@@ -38,7 +38,7 @@ def test_before_the_deadline_a_missing_delivery_is_awaited(registry, tmp_path):
 def test_after_the_deadline_it_is_overdue_and_the_department_is_named(registry, tmp_path):
     arrival = check_arrival(registry["water_supply"], tmp_path, DAY, china(8, 0))
     assert arrival.state == "overdue"
-    assert not arrival.ready
+    assert arrival.state not in ("arrived", "not_awaited")
     assert arrival.message.startswith("区水利局《农村供水问题台账》2026-03-04：逾期未送达")
     assert "本次运行按未送达处理" in arrival.message
     # The scheduler's clock is UTC: 23:30 UTC is 07:30 in China, 00:30 UTC is 08:30.
@@ -68,16 +68,16 @@ def test_a_delivery_with_its_marker_has_arrived_even_after_the_deadline(registry
     for now in (china(6, 30), china(23), china(9, day=20)):
         arrival = check_arrival(spec, tmp_path, DAY, now)
         assert arrival.state == "arrived"
-        assert arrival.ready
 
 
 def test_the_step_reports_state_and_message(registry, tmp_path):
     (tmp_path / "home").mkdir()
     inbox, home = str(tmp_path / "inbox"), str(tmp_path / "home")
     # A backfill of an old date: the deadline passed long ago, nothing is awaited.
-    result = steps.await_delivery("hrss_employment", "2026-03-04", inbox, home)
+    day = steps.open_day("2026-03-04", inbox, home)
+    result = steps.await_delivery(day, "hrss_employment")
     assert result["state"] == "overdue"
     assert "区人力资源和社会保障局" in result["message"]
-    assert steps.await_delivery("households", "2026-03-04", inbox, home)["state"] == "not_awaited"
+    assert steps.await_delivery(day, "households")["state"] == "not_awaited"
     with pytest.raises(steps.StepError, match="unknown feed"):
-        steps.await_delivery("nosuch", "2026-03-04", inbox, home)
+        steps.await_delivery(day, "nosuch")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.feeds.readers import ReadError, decode, read_csv, read_xlsx
+from pipeline.feeds.readers import ReadError, decode, read_csv_chunks, read_xlsx_chunks, whole
 from tests.conftest import person_id, write_delivery
 
 D1 = date(2026, 3, 1)
@@ -23,7 +23,7 @@ def test_csv_headers_with_spaces_and_full_width_parentheses(tmp_path, registry):
         header=header,
     )
 
-    table = read_csv(spec, path)
+    table = whole(read_csv_chunks(spec, path))
 
     assert list(table.values.columns) == [column.field for column in spec.columns]
     assert table.values.iloc[0]["monthly_wage_yuan"] == "3200"
@@ -37,7 +37,7 @@ def test_csv_missing_a_required_column_is_unreadable(tmp_path, registry):
         tmp_path, spec, D1, [[person_id(1), "张三", "", "", "2026-03-01"]], header=header
     )
     with pytest.raises(ReadError, match="表头缺少必需的列：就业状态"):
-        read_csv(spec, path)
+        whole(read_csv_chunks(spec, path))
 
 
 def test_blank_rows_are_not_data_and_do_not_take_a_number(tmp_path, registry):
@@ -50,7 +50,7 @@ def test_blank_rows_are_not_data_and_do_not_take_a_number(tmp_path, registry):
     path = write_delivery(tmp_path, spec, D1, rows)
     path.write_bytes(path.read_bytes().replace(b"\r\n,,,,,\r\n", b"\r\n\r\n,,,,,\r\n"))
 
-    table = read_csv(spec, path)
+    table = whole(read_csv_chunks(spec, path))
 
     assert len(table) == 2
     assert list(table.values.index) == [1, 2]
@@ -99,7 +99,7 @@ def test_xlsx_named_sheet_footers_and_notes_sheet(tmp_path, registry):
         tmp_path, spec, D1, rows, footer=footer, extra_sheets={"说明": [["本表为测试"]]}
     )
 
-    table = read_xlsx(spec, path)
+    table = whole(read_xlsx_chunks(spec, path))
 
     assert len(table) == 2
     assert table.values.loc[1, "appraisal_date"] == date(2026, 2, 1)
@@ -115,7 +115,7 @@ def test_xlsx_sheet_must_exist(tmp_path, registry):
     workbook.active.title = "Sheet1"
     workbook.save(path)
     with pytest.raises(ReadError, match="找不到工作表“鉴定结果”"):
-        read_xlsx(spec, path)
+        whole(read_xlsx_chunks(spec, path))
 
 
 def test_xlsx_numeric_id_cell_stays_a_number_for_the_contract(tmp_path, registry):
@@ -125,7 +125,7 @@ def test_xlsx_numeric_id_cell_stays_a_number_for_the_contract(tmp_path, registry
         tmp_path, spec, D1, [[float(number), "张三", 2026, "正常参保", "无", "贵池区"]]
     )
 
-    table = read_xlsx(spec, path)
+    table = whole(read_xlsx_chunks(spec, path))
 
     assert isinstance(table.values.loc[1, "id_number"], float)
 
@@ -134,11 +134,11 @@ def test_trailing_empty_cells_are_tolerated_but_extra_values_are_not(tmp_path, r
     spec = registry["police_hukou"]
     path = write_delivery(tmp_path, spec, D1, [[person_id(1), "甲", "迁出", "2026-03-01", ""]])
     path.write_bytes(path.read_bytes().replace(b"2026-03-01,\r\n", b"2026-03-01,,,\r\n"))
-    assert len(read_csv(spec, path)) == 1
+    assert len(whole(read_csv_chunks(spec, path))) == 1
 
     path.write_bytes(path.read_bytes().replace(b"2026-03-01,,,\r\n", b"2026-03-01,,x,\r\n"))
     with pytest.raises(ReadError, match="第2行的字段数多于表头"):
-        read_csv(spec, path)
+        whole(read_csv_chunks(spec, path))
 
 
 def test_a_value_beyond_the_header_is_named_by_its_row_in_the_sheet(tmp_path, registry):
@@ -154,14 +154,14 @@ def test_a_value_beyond_the_header_is_named_by_its_row_in_the_sheet(tmp_path, re
     sheet.append([person_id(2), "户主乙", "梅村村一组", "C级", "2026-02-01", "未改造", "x"])
     workbook.save(path)
     with pytest.raises(ReadError, match=r"^第5行在表头以外的列中有值$"):
-        read_xlsx(spec, path)
+        whole(read_xlsx_chunks(spec, path))
 
 
 def test_a_csv_of_nothing_but_a_full_width_space_is_an_empty_delivery(tmp_path, registry):
     spec = registry["hrss_employment"]
     path = tmp_path / "hrss.csv"
     path.write_bytes("\u3000\r\n".encode("gbk"))
-    assert len(read_csv(spec, path)) == 0
+    assert len(whole(read_csv_chunks(spec, path))) == 0
 
 
 def test_a_workbook_whose_sheet_does_not_unpack_is_damaged(tmp_path, registry):
@@ -183,7 +183,7 @@ def test_a_workbook_whose_sheet_does_not_unpack_is_damaged(tmp_path, registry):
     with pytest.raises(
         ReadError, match=r"^无法打开 XLSX 文件：文件不完整或已损坏（工作表“鉴定结果”无法解读"
     ):
-        read_xlsx(spec, path)
+        whole(read_xlsx_chunks(spec, path))
 
 
 def test_two_headers_for_one_column_are_refused_however_spelt(tmp_path, registry):
@@ -200,7 +200,7 @@ def test_two_headers_for_one_column_are_refused_however_spelt(tmp_path, registry
         ReadError,
         match=r"^表头中第5列“月工资”和第7列“月工资（元）”都是合同中的“月工资”，无法判断应使用哪一列",
     ):
-        read_csv(spec, path)
+        whole(read_csv_chunks(spec, path))
 
 
 def test_a_snapshot_of_nothing_but_blanks_has_no_header(tmp_path, registry):
@@ -209,8 +209,8 @@ def test_a_snapshot_of_nothing_but_blanks_has_no_header(tmp_path, registry):
     path = tmp_path / "vehicles.csv"
     path.write_bytes("\u3000\r\n".encode())
     with pytest.raises(ReadError, match=r"^文件只有空白字符，连表头也没有"):
-        read_csv(registry["police_vehicles"], path)
-    assert len(read_csv(registry["hrss_employment"], path)) == 0
+        whole(read_csv_chunks(registry["police_vehicles"], path))
+    assert len(whole(read_csv_chunks(registry["hrss_employment"], path))) == 0
 
 
 def test_utf16_is_known_by_its_byte_order_mark_in_either_order():

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline.daily import run_day
 from pipeline.feeds import registry as registry_module
 from pipeline.feeds.registry import FeedConfigError, load_registry
+from pipeline.steps import run_day
 from tests.conftest import PROJECT_DIR, person_id, write_delivery
 
 D1 = date(2026, 3, 1)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipeline.daily import run_day
 from pipeline.settings import load_settings
+from pipeline.steps import run_day
 from tests.conftest import person_id, require_service
 
 D = date(2026, 3, 10)

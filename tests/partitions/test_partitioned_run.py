@@ -14,15 +14,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from fpwarn_demo import generate_district
 from pipeline.cli import main
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
 from pipeline.dispatch.township_workbook import DETAIL_SHEET
 from pipeline.feeds.registry import load_registry
 from pipeline.partitions.config import parse_partitions
 from pipeline.partitions.run import PartitionError
 from pipeline.partitions.warehouse import partition_file
 from pipeline.settings import SettingsError, load_settings
+from pipeline.steps import run_day
 from tests.conftest import home_for, outbox_files
 
 DAYS = (date(2026, 3, 1), date(2026, 3, 2))

@@ -17,12 +17,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from fpwarn_demo import generate_district
+from fpwarn_demo.names import TOWNSHIP_NAMES
 from pipeline.alerts.rules import load_rules
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
-from pipeline.demo.names import TOWNSHIP_NAMES
 from pipeline.report.figures import DailyFigures
 from pipeline.report.page import report_pdf
+from pipeline.steps import run_day
 from tests.conftest import home_for
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)

@@ -18,8 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from pipeline.daily import run_day
-from pipeline.demo import generate_district
+from fpwarn_demo import generate_district
 from pipeline.feeds.inbox import delivery_path
 from pipeline.feeds.registry import load_registry
 from pipeline.review.feed_health import feed_health
@@ -34,6 +33,7 @@ from pipeline.review.publish import (
     review_url,
 )
 from pipeline.settings import Settings, load_settings
+from pipeline.steps import run_day
 from tests.conftest import home_for, require_service
 
 D1 = date(2026, 3, 1)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.daily import run_day
+from pipeline.steps import run_day
 from tests.conftest import household_row, member_row, person_id
 
 D = date(2026, 3, 2)

@@ -173,7 +173,7 @@ def test_medical_amounts_must_add_up(registry):
 
 
 def test_a_flag_loads_the_delivery_and_tells_the_bureau(registry, deliver, settings):
-    from pipeline.daily import run_day
+    from pipeline.steps import run_day
     from tests.conftest import household_row
 
     households = [household_row(index, size=3) for index in range(1, 25)]

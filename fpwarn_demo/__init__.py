@@ -1,5 +1,5 @@
 """A generated demo district: every department's deliveries, with planted defects and their truth."""
 
-from pipeline.demo.generator import DemoSummary, generate_district
+from fpwarn_demo.generator import DemoSummary, generate_district
 
 __all__ = ["DemoSummary", "generate_district"]

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pipeline.demo import names
+import fpwarn_demo.names as names
 from pipeline.validation.id_numbers import make
 
 HOUSEHOLDS_PER_TOWNSHIP = 6000

@@ -32,7 +32,7 @@ final as (
     from warned_villages
     left join townships on warned_villages.township_code = townships.township_code
     group by warned_villages.township_code
-    having count(*) >= $township_villages
+    having count(*) >= $regional__villages__villages
 )
 
 select * from final

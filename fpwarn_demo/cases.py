@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pipeline.alerts.rules import Rules
-from pipeline.demo import names
-from pipeline.demo.population import District, Household, Person, Township, Village
+import fpwarn_demo.names as names
+from fpwarn_demo.population import District, Household, Person, Township, Village
+from fpwarn_demo.shared import PROTECTED, Row, credit_code, school_name, stage_and_grade
+from pipeline.alerts.rules import MedicalBurden, Rules, Water, WaterUnsafe
 
-Row = dict[str, object]
-PROTECTED = "_protected"
 # Households per planted unit: a 300-household district gets one of each case.
 UNIT_HOUSEHOLDS = 300
 
@@ -305,12 +304,12 @@ class _Planter:
         self.cases.regional.append({"scope_code": flood.code, "rule": "disaster"})
         first, last = self.days[0], self.days[-1]
         outage_start = first - timedelta(
-            days=self.rules.water_unsafe.red_open_days + self.rng.randint(1, 6)
+            days=self.rules.thresholds(WaterUnsafe).red_open_days + self.rng.randint(1, 6)
         )
         if outage is not None:
             # The project also serves a neighbouring village: enough households for a
             # regional warning (防止规模性返贫) besides the households' own alerts.
-            served = len(outage.households) + self.rules.regional.water_households
+            served = len(outage.households) + self.rules.regional.thresholds(Water).households
             self.water_problem(outage, "停水", outage_start, first, "长时间停水", served)
             self.cases.regional.append({"scope_code": outage.code, "rule": "water"})
         middle = self.days[len(self.days) // 2]
@@ -342,14 +341,14 @@ class _Planter:
             }
         )
         open_days = (self.days[-1] - started).days
-        grade = "red" if open_days >= self.rules.water_unsafe.red_open_days else "orange"
+        grade = "red" if open_days >= self.rules.thresholds(WaterUnsafe).red_open_days else "orange"
         for household in village.households:
             self.cases.households[household.household_id] = household
             if household.is_monitored:
                 self.cases.signal(household, "water_unsafe", grade, f"{village.name}{note}")
 
     def medical(self) -> None:
-        burden = self.rules.medical_burden
+        burden = self.rules.thresholds(MedicalBurden)
         household = self.pick(lambda h: len(h.members) >= 2)
         self.shape(household, "脱贫户", self.comfortable())
         patient = self.rng.choice(household.members)
@@ -382,8 +381,6 @@ class _Planter:
         self.cases.signal(household, "medical_uninsured", "orange", "监测户成员未参保")
 
     def dropout(self) -> None:
-        from pipeline.demo.feeds import _school, _stage_and_grade
-
         first, last = self.days[0], self.days[-1]
 
         def child(h: Household) -> Person | None:
@@ -400,7 +397,7 @@ class _Planter:
         student = child(household)
         assert student is not None
         day = self.day_for("edu_students")
-        stage, grade = _stage_and_grade(student, day)
+        stage, grade = stage_and_grade(student, day)
         assert stage is not None
         self.add_increment_row(
             "edu_students",
@@ -408,7 +405,7 @@ class _Planter:
             {
                 "student_id_number": student.id_number,
                 "student_name": student.name,
-                "school_name": _school(self.rng, stage, household),
+                "school_name": school_name(self.rng, stage, household),
                 "stage": stage,
                 "grade_name": grade,
                 "status": self.rng.choice(("辍学", "休学")),
@@ -551,8 +548,6 @@ class _Planter:
             self.cases.signal(household, "labour_death", grade, f"{kind}劳动力死亡")
 
     def entity(self, person: Person, kind: str, status: str, changed: date, capital: float) -> None:
-        from pipeline.demo.feeds import credit_code
-
         prefix = {"个体工商户": "92", "农民专业合作社": "93"}.get(kind, "91")
         household = person.household
         assert household is not None

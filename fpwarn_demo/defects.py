@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.demo.writers import (
+from fpwarn_demo.writers import (
     DATE_STYLES,
     DataRow,
     Raw,

@@ -17,7 +17,7 @@ new_alerts as (
         count(distinct household_id) as alerted_households,
         min(first_raised) as first_alert_date
     from alerts.alerts
-    where first_raised > $business_date - $regional_window_days
+    where first_raised > $business_date - $regional__window_days
         and first_raised <= $business_date
     group by village_code, category
 ),
@@ -38,8 +38,8 @@ final as (
     from new_alerts
     inner join households_per_village as villages
         on new_alerts.village_code = villages.village_code
-    where new_alerts.alerted_households >= $village_households
-        or new_alerts.alerted_households >= $village_share * villages.households
+    where new_alerts.alerted_households >= $regional__concentration__households
+        or new_alerts.alerted_households >= $regional__concentration__share * villages.households
 )
 
 select * from final

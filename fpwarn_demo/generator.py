@@ -13,21 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import fpwarn_demo.names as names
+from fpwarn_demo.cases import Cases, plant_cases
+from fpwarn_demo.defects import APPLIERS, Shape, plant
+from fpwarn_demo.departments.medical_claims import write_claims
+from fpwarn_demo.feeds import Increments, Snapshots
+from fpwarn_demo.population import District, build_district, give_rare_names, random_date
+from fpwarn_demo.shared import PROTECTED, Row, business_dates, snapshot_dates
+from fpwarn_demo.writers import DataRow, csv_bytes, write_xlsx
 from pipeline.alerts.rules import load_rules
-from pipeline.demo import names
-from pipeline.demo.cases import Cases, plant_cases
-from pipeline.demo.claims import write_claims
-from pipeline.demo.defects import APPLIERS, Shape, plant
-from pipeline.demo.feeds import (
-    PROTECTED,
-    Increments,
-    Row,
-    Snapshots,
-    business_dates,
-    snapshot_dates,
-)
-from pipeline.demo.population import District, build_district, give_rare_names, random_date
-from pipeline.demo.writers import DataRow, csv_bytes, write_xlsx
 from pipeline.feeds.inbox import MARKER_SUFFIX, delivery_path, write_marker
 from pipeline.feeds.registry import FeedSpec, load_registry
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.demo import names
-from pipeline.demo.cases import Cases
-from pipeline.demo.population import District, Person
+import fpwarn_demo.names as names
+from fpwarn_demo.cases import Cases
+from fpwarn_demo.population import District, Person
+from pipeline.alerts.rules import MedicalBurden
 from pipeline.feeds.registry import FeedSpec
 from pipeline.validation.id_numbers import check_digit
 
@@ -124,7 +125,7 @@ def _limits(cases: Cases | None, start: date, end: date) -> tuple[dict[bool, int
     settlement; both well below the medical burden thresholds of the rules."""
     if cases is None:
         return {True: 400_000, False: 800_000}, {True: 300_000, False: 1_200_000}
-    burden = cases.rules.medical_burden
+    burden = cases.rules.thresholds(MedicalBurden)
     incomes = [cases.rules.rural_income_for(year - 1) for year in (start.year, end.year)]
     rural = min(value[0] for value in incomes if value is not None)
     total = {

@@ -1,7 +1,9 @@
-"""The daily job, step by step, without a scheduler: ingest → warehouse → outbox.
+"""The day's outbox, written from the warehouse: each file whole or not at all.
 
-Each step is a function the Airflow DAG calls as its own task; ``run_day``
-calls them in order for ``python -m pipeline run``.
+District files (alerts.csv, overdue.csv, the feedback rejections, regional warnings,
+comparisons, on its day the elimination list), the township workbooks and comparison
+workbooks, the quarantine, the manifest, the report and, once the outbox is complete,
+the review tables of the BI tool. docs/outputs.md describes every file.
 """
 
 from __future__ import annotations
@@ -9,12 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
-import time
-import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,46 +21,34 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline import rerun, timings
-from pipeline.alerts.lifecycle import AlertReport, open_alerts, update_alerts
-from pipeline.alerts.rules import Rules, load_rules
+from pipeline.alerts.lifecycle import AlertReport, open_alerts
+from pipeline.alerts.raising import AlertsOutcome
+from pipeline.alerts.rules import Rules
 from pipeline.comparisons import (
-    build_comparisons,
     comparison_findings,
     write_comparison_workbooks,
     write_comparisons_csv,
 )
 from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
-from pipeline.feedback.returns import ReturnedWorkbook, read_returns
-from pipeline.feeds.arrival import arrival_size
-from pipeline.feeds.inbox import InboxMissing, require_inbox
-from pipeline.feeds.registry import FeedSpec, load_registry
-from pipeline.feeds.sql_source import SourceUnavailable
-from pipeline.ingest import FeedPlan, ingest_feed, plan_path
+from pipeline.feeds.registry import FeedSpec
+from pipeline.ingest import FeedPlan
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
-from pipeline.regional.warnings import regional_warnings, update_regional
+from pipeline.regional.warnings import regional_warnings
 from pipeline.report.figures import daily_figures
 from pipeline.report.page import write_report_beside
 from pipeline.review.feed_health import feed_health
 from pipeline.review.publish import publish_review_tables, review_url, safe_url
 from pipeline.settings import Settings
-from pipeline.signals.build import SignalReport, build_signals
 from pipeline.timings import stage
 from pipeline.vocabulary import ReturnStatus
 from pipeline.warehouse import load
-from pipeline.warehouse.ledger import WarehouseCorrupt, connect_read_only
+from pipeline.warehouse.ledger import connect_read_only
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_MODE = 0o640  # personal data for the data engineers: owner and group only
-
-
-@dataclass(frozen=True)
-class AlertsOutcome:
-    signals: SignalReport
-    alerts: AlertReport
 
 
 @dataclass(frozen=True)
@@ -73,94 +58,9 @@ class DayResult:
     manifest: dict[str, Any]
 
 
-def ingest_one(
-    spec: FeedSpec, settings: Settings, business_date: date, *, retry_transient: bool = False
-) -> Path:
-    """Ingest a feed; a fault in one feed is reported in its plan, never stops the day.
-
-    With ``retry_transient`` a database that cannot be reached raises instead,
-    so that a scheduler can retry the task with backoff. A file feed without the inbox
-    folder raises ``InboxMissing``: that is no department's fault, and no day to go on with.
-    """
-    if spec.is_file_feed:
-        _require_inbox(settings)
-    try:
-        return ingest_feed(spec, settings, business_date)
-    except SourceUnavailable as error:
-        if retry_transient:
-            raise
-        log.warning("%s: source unavailable: %s", spec.feed, error)
-        reason = str(error)
-    except WarehouseCorrupt:
-        raise  # the whole day stops, with the one line that says how to rebuild
-    except Exception as error:
-        # The message may quote a value from the data; the log gets the type and the stack only.
-        log.error(
-            "%s: ingest failed with %s\n%s",
-            spec.feed,
-            type(error).__name__,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        reason = f"读取时发生内部错误（{type(error).__name__}），详见日志"
-    plan = FeedPlan(spec.feed, business_date.isoformat(), [], unavailable=reason)
-    path = plan_path(settings.home, spec.feed, business_date)
-    atomic_write_text(path, plan.to_json())
-    return path
-
-
-def _require_inbox(settings: Settings) -> None:
-    try:
-        require_inbox(settings.inbox)
-    except InboxMissing:
-        # For HOME/logs/pipeline.log only (the terminal shows warnings and up): on the
-        # command line the error itself is the one line on standard error.
-        log.info("inbox %s is missing or not a folder: the day is not processed", settings.inbox)
-        raise
-
-
-def raise_alerts(
-    settings: Settings,
-    business_date: date,
-    rules: Rules | None = None,
-    registry: dict[str, FeedSpec] | None = None,
-) -> AlertsOutcome:
-    """Signals and the alert lifecycle for ``business_date``, in one warehouse transaction."""
-    return raise_alerts_in(
-        load.connect(settings.home),
-        rules or load_rules(),
-        business_date,
-        read_returns(settings.inbox),
-        registry,
-    )
-
-
-def raise_alerts_in(
-    connection: duckdb.DuckDBPyConnection,
-    rules: Rules,
-    business_date: date,
-    returns: list[ReturnedWorkbook],
-    registry: dict[str, FeedSpec] | None = None,
-    *,
-    checks: bool = True,
-) -> AlertsOutcome:
-    """Signals, alerts, regional warnings and comparisons in one transaction of
-    ``connection`` (the district warehouse, or a partition's), which it closes."""
-    try:
-        connection.begin()
-        with stage("signals"):
-            signals = build_signals(connection, rules, business_date, registry, checks=checks)
-        with stage("alerts"):
-            alerts = update_alerts(connection, rules, business_date, returns)
-            update_regional(connection, rules, business_date)
-            build_comparisons(connection, rules, business_date, in_transaction=True)
-            connection.commit()
-    finally:
-        connection.close()
-    return AlertsOutcome(signals, alerts)
-
-
 def publish_township_files(
     connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
     business_date: date,
     outbox: Path,
     owns: Callable[[str], bool] = lambda _: True,
@@ -171,7 +71,7 @@ def publish_township_files(
     the date with nothing to say any more is removed, so the folder holds this run's files.
     ``findings``: the day's comparison findings when the caller has read them already."""
     folder = outbox / "townships"
-    written = write_township_workbooks(connection, load_rules(), business_date, folder)
+    written = write_township_workbooks(connection, rules, business_date, folder)
     keep = {workbook.path.name for workbook in written}
     for stale in folder.glob("*.xlsx") if folder.is_dir() else []:
         if stale.name not in keep and owns(stale.name.split("_", 1)[0]):
@@ -188,6 +88,7 @@ def publish_township_files(
 
 def _publish_alert_files(
     connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
     business_date: date,
     outbox: Path,
     report: AlertReport,
@@ -197,7 +98,6 @@ def _publish_alert_files(
     rejected = pd.DataFrame(
         report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
     ).astype({"row": "Int64"})
-    rules = load_rules()
     files = {
         "alerts.csv": open_alerts(connection),
         "overdue.csv": overdue_alerts(connection, business_date),
@@ -284,6 +184,7 @@ def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
 
 def publish_outbox(
     settings: Settings,
+    rules: Rules,
     business_date: date,
     registry: dict[str, FeedSpec],
     plans: dict[str, FeedPlan],
@@ -312,7 +213,7 @@ def publish_outbox(
             findings = None
             if alerts is not None:
                 district_files, findings = _publish_alert_files(
-                    connection, business_date, outbox, alerts.alerts
+                    connection, rules, business_date, outbox, alerts.alerts
                 )
                 outputs.update(district_files)
             manifest = build_manifest(
@@ -336,7 +237,7 @@ def publish_outbox(
                 health = feed_health(connection, business_date, manifest, registry)
                 figures = daily_figures(
                     connection,
-                    load_rules(),
+                    rules,
                     business_date,
                     health,
                     manifest["warnings"],
@@ -348,7 +249,7 @@ def publish_outbox(
             if alerts is not None:
                 if township_files is None:
                     township_files = publish_township_files(
-                        connection, business_date, outbox, findings=findings
+                        connection, rules, business_date, outbox, findings=findings
                     )
                 outputs.update(township_files)
     finally:
@@ -394,133 +295,3 @@ def _publish_review(
         ) from error
     finally:
         connection.close()
-
-
-def ingest_workers(settings: Settings, feeds: int) -> int:
-    """Feeds read side by side by the command line: ``ingest_workers`` (HOME/config.yaml
-    or PIPELINE_INGEST_WORKERS), by default one per core, at most two (each worker holds
-    a feed's rows in memory). Under Airflow every feed is a task of its own anyway."""
-    workers = settings.ingest_workers or min(2, os.cpu_count() or 1)
-    return max(1, min(workers, feeds))
-
-
-def _ingest_in_worker(
-    spec: FeedSpec, settings: Settings, business_date: date
-) -> tuple[Path, dict[str, timings.Figure]]:
-    recorder = timings.restart_in_worker()
-    path = ingest_one(spec, settings, business_date)
-    return path, (recorder.figures if recorder is not None else {})
-
-
-def ingest_in_parallel(
-    registry: dict[str, FeedSpec],
-    settings: Settings,
-    business_date: date,
-    workers: int,
-    tell: Callable[[str], None],
-) -> None:
-    """Every feed's ingest, ``workers`` at a time in child processes, largest first (the
-    feed steps share nothing but HOME, and each writes only its own files)."""
-    ordered = sorted(
-        registry.values(),
-        key=lambda spec: -arrival_size(spec, settings.inbox, business_date),
-    )
-    # fork: the workers start with this process's imports (pandas, DuckDB) in place.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {
-            pool.submit(_ingest_in_worker, spec, settings, business_date): spec for spec in ordered
-        }
-        for future in as_completed(futures):
-            _, figures = future.result()
-            timings.merge_from_worker(figures)
-            tell(f"读取 {futures[future].title}")
-
-
-def raise_and_publish(
-    settings: Settings,
-    business_date: date,
-    registry: dict[str, FeedSpec],
-    plans: dict[str, FeedPlan],
-    progress: Callable[[str], None] | None = None,
-) -> tuple[DayResult, float]:
-    """Signals, alerts and the outbox over the warehouse as loaded: by partition when the
-    deployment declares partitions, else for the district (keeping the alerts and
-    workbooks of a rerun whose inputs are unchanged). ``run``, ``load`` and ``feedback``
-    all end here. Returns the day and when its alerts were raised (``perf_counter``)."""
-    tell = progress or (lambda _: None)
-    partitions = settings.partitions
-    if partitions:
-        # A partitioned deployment (partitions in HOME/config.yaml) runs its partitions one
-        # after another here; under Airflow each is a task of its own.
-        from pipeline.partitions.run import check_coverage, merge_partitions, raise_partition
-
-        check_coverage(settings, partitions)
-        for partition in partitions:
-            tell(f"研判预警（分区 {partition.name}）")
-            raise_partition(settings, business_date, partition, partitions, registry)
-        alerted = time.perf_counter()
-        tell("合并分区，输出日报")
-        return merge_partitions(settings, business_date, partitions, registry), alerted
-    digest = rerun.inputs_digest(settings, business_date, plans)
-    kept = rerun.kept_day(settings, business_date, digest)
-    rerun.forget(settings, business_date)  # until this run is complete
-    if kept is not None:
-        tell("输入与上次运行相同，沿用预警与核实表")
-        log.info(
-            "%s: inputs unchanged since its last run; alerts and workbooks kept", business_date
-        )
-        alerts = AlertsOutcome(kept.signals, kept.alerts)
-    else:
-        tell("研判预警")
-        alerts = raise_alerts(settings, business_date, registry=registry)
-    alerted = time.perf_counter()
-    tell("输出核实表与日报")
-    result = publish_outbox(
-        settings,
-        business_date,
-        registry,
-        plans,
-        alerts,
-        township_files=kept.township_files if kept is not None else None,
-    )
-    rerun.remember(settings, business_date, digest, alerts.signals, alerts.alerts)
-    return result, alerted
-
-
-def run_day(
-    settings: Settings,
-    business_date: date,
-    registry: dict[str, FeedSpec] | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> DayResult:
-    """The whole daily job for ``business_date``; ``progress`` hears what it is doing."""
-    registry = registry or load_registry()
-    tell = progress or (lambda _: None)
-    started = time.perf_counter()
-    _require_inbox(settings)
-    workers = ingest_workers(settings, len(registry))
-    if workers > 1:
-        ingest_in_parallel(registry, settings, business_date, workers, tell)
-    else:
-        for spec in registry.values():
-            tell(f"读取 {spec.title}")
-            ingest_one(spec, settings, business_date)
-    ingested = time.perf_counter()
-    tell("入库")
-    with stage("warehouse"):
-        outcome = load.load_run(settings.home, business_date, registry)
-    loaded = time.perf_counter()
-    result, alerted = raise_and_publish(settings, business_date, registry, outcome.plans, tell)
-    log.info(
-        "business date %s done in %.1f s (ingest %.1f s, warehouse load %.1f s, signals and alerts %.1f s, "
-        "outbox %.1f s): %s",
-        business_date,
-        time.perf_counter() - started,
-        ingested - started,
-        loaded - ingested,
-        alerted - loaded,
-        time.perf_counter() - alerted,
-        result.outbox,
-    )
-    return result

@@ -1,0 +1,59 @@
+"""Signals → alerts in one warehouse transaction: the heart of a day.
+
+The signal steps, the alert lifecycle with the returned workbooks, the regional
+warnings and the data comparison all read and write one DuckDB connection (the
+district warehouse, or a partition's) and commit together, so a fault leaves the
+alerts as they were the day before.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from pipeline.alerts.lifecycle import AlertReport, update_alerts
+from pipeline.alerts.rules import Rules
+from pipeline.comparisons import build_comparisons
+from pipeline.feedback.returns import ReturnedWorkbook
+from pipeline.feeds.registry import FeedSpec
+from pipeline.regional.warnings import update_regional
+from pipeline.signals.build import SignalReport, build_signals
+from pipeline.timings import stage
+
+
+@dataclass(frozen=True)
+class AlertsOutcome:
+    signals: SignalReport
+    alerts: AlertReport
+
+
+def raise_alerts_in(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    returns: list[ReturnedWorkbook],
+    registry: dict[str, FeedSpec],
+    *,
+    checks: bool = True,
+) -> AlertsOutcome:
+    """Signals, alerts, regional warnings and comparisons in one transaction of
+    ``connection``; with ``checks``, the signals' data-quality checks too (a partition
+    leaves them to the merge, which sees every household). The caller closes the
+    connection; a fault rolls the transaction back."""
+    connection.begin()
+    try:
+        with stage("signals"):
+            signals = build_signals(connection, rules, business_date, registry, checks=checks)
+        with stage("alerts"):
+            alerts = update_alerts(connection, rules, business_date, returns)
+            update_regional(connection, rules, business_date)
+            build_comparisons(connection, rules, business_date, in_transaction=True)
+        connection.commit()
+    except BaseException:
+        with suppress(duckdb.Error):  # the fault that got us here is the one to report
+            connection.rollback()
+        raise
+    return AlertsOutcome(signals, alerts)
