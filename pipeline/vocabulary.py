@@ -99,3 +99,26 @@ class ReturnStatus(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
+
+
+class CaseStatus(StrEnum):
+    """An assistance case (帮扶台账, docs/assistance.md, "The assistance ledger"): awaiting
+    a contact and a measure in place, in place, overdue (still awaiting after its due
+    date), or closed once the registry marks the household's risk eliminated."""
+
+    AWAITING = "awaiting"
+    IN_PLACE = "in_place"
+    OVERDUE = "overdue"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return _CASE_LABELS[self]
+
+
+_CASE_LABELS = {
+    CaseStatus.AWAITING: "待落实",
+    CaseStatus.IN_PLACE: "已落实",
+    CaseStatus.OVERDUE: "逾期未落实",
+    CaseStatus.CLOSED: "已销号",
+}

@@ -318,6 +318,49 @@ class Comparison(_Frozen):
     business_statuses: tuple[str, ...] = Field(min_length=1)
 
 
+class Assistance(_Frozen):
+    """The assistance ledger (帮扶台账): a confirmed household's case."""
+
+    # A case is due this many calendar months after the verification that confirmed it.
+    due_months: int = Field(ge=1)
+    # assistance.csv lists a closed case for this many days after it closed.
+    listed_after_closing_days: int = Field(ge=0)
+    # The drop-down of 帮扶措施类别 on the township workbook's 帮扶台账 sheet.
+    measure_types: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("measure_types")
+    @classmethod
+    def _fit_a_drop_down(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        # A list drop-down is one quoted, comma-separated formula of at most 255 characters.
+        bad = [name for name in types if any(mark in name for mark in ',"') or not name.strip()]
+        if bad:
+            raise ValueError(f"a measure type may not be empty or hold a comma or a quote: {bad}")
+        if len(",".join(types)) > 255:
+            raise ValueError("the measure types together exceed the 255 characters of a drop-down")
+        if len(set(types)) != len(types):
+            raise ValueError("a measure type is listed twice")
+        return types
+
+
+class Assessment(_Frozen):
+    """考核评估: the running figures of the daily report and the monthly table."""
+
+    # The monthly table of the previous calendar month is made on this day of the month.
+    day_of_month: int = Field(ge=1, le=28)
+    # The daily report's running figures cover this many days up to the business date.
+    running_days: int = Field(ge=1)
+
+
+class Precision(_Frozen):
+    """What verification teaches: a category found true too rarely is flagged."""
+
+    window_days: int = Field(ge=1)
+    # Flagged only with at least this many verified alerts in the window ...
+    min_verified: int = Field(ge=1)
+    # ... and a share found true below this.
+    floor: float = Field(gt=0, lt=1)
+
+
 class Rules(_Frozen):
     monitoring_line: dict[int, float] = Field(min_length=1)
     rural_income_per_capita: dict[int, float] = Field(min_length=1)
@@ -327,6 +370,9 @@ class Rules(_Frozen):
     regional: Regional
     elimination: Elimination
     comparison: Comparison
+    assistance: Assistance
+    assessment: Assessment
+    precision: Precision
     # Validated below to hold every grade.
     verify_within_working_days: dict[str, int]
     # Days added to or corrected in the official calendar: dates, or ranges

@@ -1,8 +1,9 @@
 """The township workbook's contract: what the pipeline sends and what it reads back.
 
 The writer (``pipeline/dispatch/workbooks.py``), the reader of returned workbooks
-(``pipeline/feedback/returns.py``) and the alert lifecycle, which applies the results,
-all take the sheets, the detail sheet's columns and the verification results from here.
+(``pipeline/feedback/returns.py``), the alert lifecycle, which applies the results, and
+the assistance ledger, which applies the ledger rows, all take the sheets, their columns
+and the verification results from here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from openpyxl.utils import get_column_letter
 
 DETAIL_SHEET = "预警明细"
 SUMMARY_SHEET = "汇总"
+# The township's open assistance cases, one row per case and per measure recorded
+# (docs/assistance.md, "The assistance ledger").
+LEDGER_SHEET = "帮扶台账"
 # The drop-down of 核实结果: what a grid worker found on the ground.
 VERIFICATION_RESULTS = ("属实-已纳入监测", "属实-已落实帮扶", "不属实", "风险已消除")
 
@@ -66,3 +70,34 @@ def detail_column(header: str) -> int:
 def detail_letter(header: str) -> str:
     """The detail sheet's column letter of ``header`` (``Q`` for 核实结果)."""
     return get_column_letter(detail_column(header))
+
+
+LEDGER_COLUMNS: tuple[DetailColumn, ...] = (
+    DetailColumn("台账编号", 18, wrapped=True),
+    DetailColumn("村", 8),
+    DetailColumn("户编号", 17),
+    DetailColumn("户主姓名", 7),
+    DetailColumn("户主身份证号", 19),
+    DetailColumn("联系电话", 12),
+    DetailColumn("确认类别及建议帮扶", 36, wrapped=True),
+    DetailColumn("确认日期", 10),
+    DetailColumn("办结期限", 10),
+    DetailColumn("状态", 9),
+    DetailColumn("帮扶联系人", 9, field="contact"),
+    DetailColumn("联系人单位", 14, wrapped=True, field="contact_unit"),
+    DetailColumn("帮扶措施类别", 16, wrapped=True, field="measure_type"),
+    DetailColumn("措施内容", 30, wrapped=True, field="measure"),
+    DetailColumn("落实日期", 10, field="put_in_place_on"),
+)
+CASE_ID = LEDGER_COLUMNS[0].header
+# The ledger columns the grid fills in, by header: the field each becomes on a returned row.
+LEDGER_FILLED_IN: dict[str, str] = {
+    column.header: column.field for column in LEDGER_COLUMNS if column.field is not None
+}
+
+
+def ledger_column(header: str) -> int:
+    """The ledger sheet's column (1-based) of ``header``."""
+    return next(
+        number for number, column in enumerate(LEDGER_COLUMNS, 1) if column.header == header
+    )
