@@ -269,9 +269,12 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
         "alerts.csv",
         "overdue.csv",
         "feedback_rejections.csv",
+        "assistance.csv",
         "regional_alerts.csv",
         "comparisons.csv",
         "elimination_candidates.csv",  # D1 is the 1st: the monthly list
+        "assessment_202602.csv",  # and the previous month's assessment
+        "assessment_202602.xlsx",
     }  # report.html and report.pdf too, but the suite turns the report off (conftest.py)
 
 

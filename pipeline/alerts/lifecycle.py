@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline import sql
 from pipeline.alerts.calendar import WorkingCalendar
 from pipeline.alerts.rules import Rules
-from pipeline.dispatch.township_workbook import VERIFICATION_RESULTS
+from pipeline.dispatch.township_workbook import DETAIL_SHEET, VERIFICATION_RESULTS
 from pipeline.feedback.returns import (
     NO_TOWNSHIP_CODE,
     ReturnedRow,
@@ -94,6 +94,9 @@ class AlertReport:
     feedback_files: dict[str, str] = field(
         default_factory=dict
     )  # file -> applied | unchanged | rejected
+    # The assistance ledger's figures of the day (pipeline/assistance: cases opened,
+    # measures recorded, ledger rows applied and rejected ...).
+    assistance: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -295,8 +298,11 @@ def _reject(
         {
             "township_code": workbook.township_code,
             "file": workbook.file,
+            # A line for a whole file names no sheet.
+            "sheet": DETAIL_SHEET if rows else None,
             "row": row,
             "alert_id": alert_id,
+            "case_id": None,
             "reason": reason,
             "rows": rows,
         }

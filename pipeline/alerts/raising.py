@@ -1,9 +1,9 @@
 """Signals → alerts in one warehouse transaction: the heart of a day.
 
-The signal steps, the alert lifecycle with the returned workbooks, the regional
-warnings and the data comparison all read and write one DuckDB connection (the
-district warehouse, or a partition's) and commit together, so a fault leaves the
-alerts as they were the day before.
+The signal steps, the alert lifecycle with the returned workbooks, the assistance
+cases, the regional warnings and the data comparison all read and write one DuckDB
+connection (the district warehouse, or a partition's) and commit together, so a fault
+leaves the alerts as they were the day before.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import duckdb
 
 from pipeline.alerts.lifecycle import AlertReport, update_alerts
 from pipeline.alerts.rules import Rules
+from pipeline.assistance.cases import update_cases
 from pipeline.comparisons import build_comparisons
 from pipeline.feedback.returns import ReturnedWorkbook
 from pipeline.feeds.registry import FeedSpec
@@ -49,6 +50,10 @@ def raise_alerts_in(
             signals = build_signals(connection, rules, business_date, registry, checks=checks)
         with stage("alerts"):
             alerts = update_alerts(connection, rules, business_date, returns)
+        with stage("assistance"):
+            # The assistance cases the day's verifications open and its ledger rows fill.
+            update_cases(connection, rules, business_date, returns, alerts)
+        with stage("alerts"):
             update_regional(connection, rules, business_date)
             build_comparisons(connection, rules, business_date, in_transaction=True)
         connection.commit()

@@ -1,9 +1,9 @@
 """The day's outbox, written from the warehouse: each file whole or not at all.
 
 District files (alerts.csv, overdue.csv, the feedback rejections, regional warnings,
-comparisons, on its day the elimination list), the township workbooks and comparison
-workbooks, the quarantine, the manifest, the report and, once the outbox is complete,
-the review tables of the BI tool. docs/outputs.md describes every file.
+comparisons, on their days the elimination list and the previous month's assessment), the
+township workbooks and comparison workbooks, the quarantine, the manifest, the report and,
+once the outbox is complete, the review tables of the BI tool. docs/outputs.md describes every file.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from pipeline.alerts.lifecycle import AlertReport, open_alerts
 from pipeline.alerts.raising import AlertsOutcome
 from pipeline.alerts.rules import Rules
+from pipeline.assessment import monthly_assessment_files, precision_warnings
+from pipeline.assistance.outputs import ASSISTANCE_CSV, assistance_figures, listed_cases
 from pipeline.comparisons import (
     comparison_findings,
     write_comparison_workbooks,
@@ -96,10 +98,13 @@ def _publish_alert_files(
     """alerts.csv, overdue.csv, the feedback rejections and the district's files; and the
     day's comparison findings, for the townships' comparison workbooks."""
     rejected = pd.DataFrame(
-        report.feedback_rejected, columns=["township_code", "file", "row", "alert_id", "reason"]
+        report.feedback_rejected,
+        columns=["township_code", "file", "sheet", "row", "alert_id", "case_id", "reason"],
     ).astype({"row": "Int64"})
     files = {
         "alerts.csv": open_alerts(connection),
+        # docs/assistance.md, "The assistance ledger".
+        ASSISTANCE_CSV: listed_cases(connection, rules, business_date),
         "overdue.csv": overdue_alerts(connection, business_date),
         "feedback_rejections.csv": rejected,
         "regional_alerts.csv": regional_warnings(connection, business_date),
@@ -168,7 +173,9 @@ def _add_alert_summary(manifest: dict[str, Any], alerts: AlertsOutcome) -> None:
     files, rejected = alerts.alerts.feedback_files, alerts.alerts.feedback_rejected
     manifest["feedback"] = {
         "files": files,
-        "rows_applied": alerts.alerts.verified,
+        # Verification rows and ledger rows (帮扶台账) that changed something.
+        "rows_applied": alerts.alerts.verified
+        + alerts.alerts.assistance.get("ledger_rows_applied", 0),
         # A line may stand for no row (a file not applied) or many (filler rows).
         "rows_rejected": sum(line.get("rows", 1) for line in rejected),
     }
@@ -216,6 +223,8 @@ def publish_outbox(
                     connection, rules, business_date, outbox, alerts.alerts
                 )
                 outputs.update(district_files)
+                # On its day, the previous month's assessment (docs/assistance.md, "Assessment").
+                outputs.update(monthly_assessment_files(connection, rules, business_date, outbox))
             manifest = build_manifest(
                 business_date, registry, plans, connection, inbox=settings.inbox
             )
@@ -229,7 +238,10 @@ def publish_outbox(
                 )
             if alerts is not None:
                 _add_alert_summary(manifest, alerts)
+                # A rule to recalibrate (docs/assistance.md, "Rule precision").
+                manifest["warnings"].extend(precision_warnings(connection, rules, business_date))
                 _add_district_summary(manifest, outbox)
+                manifest["assistance"] = assistance_figures(outbox / ASSISTANCE_CSV, alerts.alerts)
         # daily_report: false (HOME/config.yaml or PIPELINE_DAILY_REPORT) skips the
         # report's two seconds of drawing, for a deployment that has no use for it.
         if alerts is not None and settings.daily_report:
@@ -266,7 +278,7 @@ def publish_outbox(
         load.record_run(settings.home, business_date, manifest)
     if alerts is not None:
         with stage("report"):
-            _publish_review(settings, business_date, manifest, connect)
+            _publish_review(settings, rules, business_date, manifest, connect)
     return DayResult(business_date, outbox, manifest)
 
 
@@ -276,6 +288,7 @@ class ReviewDatabaseUnavailable(ConnectionError):
 
 def _publish_review(
     settings: Settings,
+    rules: Rules,
     business_date: date,
     manifest: dict[str, Any],
     connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
@@ -287,7 +300,7 @@ def _publish_review(
     if connection is None:
         return
     try:
-        publish_review_tables(connection, business_date, manifest, url)
+        publish_review_tables(connection, business_date, manifest, url, rules)
     except sa.exc.OperationalError as error:
         raise ReviewDatabaseUnavailable(
             f"审阅库 {safe_url(url)} 不可用（{type(error.orig).__name__}）；"

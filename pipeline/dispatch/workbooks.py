@@ -5,7 +5,10 @@ together, grouped by village, with the 村级 head and each household's 组级
 grid worker; the grade shows as colour and text; ID and phone numbers are
 masked; the last four columns are for the verification result. The 汇总 sheet
 gives the counts, who is responsible, and the overdue alerts for the township
-head. A township's workbook holds that township's households only.
+head. A township with assistance cases not closed also gets the 帮扶台账 sheet, its
+cases and the measures recorded, with columns for the grid to fill in, and the 汇总
+sheet lists its overdue cases (docs/assistance.md, "The assistance ledger"). A
+township's workbook holds that township's households only.
 """
 
 from __future__ import annotations
@@ -30,19 +33,25 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipeline import sql
 from pipeline.alerts.rules import Rules
+from pipeline.assistance.outputs import township_cases
 from pipeline.dispatch.masking import mask_id_number, mask_phone, mask_text
 from pipeline.dispatch.township_workbook import (
     DETAIL_COLUMNS,
     DETAIL_SHEET,
     FILLED_IN,
+    LEDGER_COLUMNS,
+    LEDGER_FILLED_IN,
+    LEDGER_SHEET,
     SUMMARY_SHEET,
     VERIFICATION_RESULTS,
+    DetailColumn,
     detail_column,
     detail_letter,
+    ledger_column,
 )
 from pipeline.outbox import atomic_write_bytes
 from pipeline.safe_text import put_cell, township_file_name
-from pipeline.vocabulary import GRADE_LABELS, GRADES
+from pipeline.vocabulary import GRADE_LABELS, GRADES, CaseStatus
 
 # Columns of the detail sheet styled apart: the grade as colour, the date a worker enters.
 GRADE_COLUMN = detail_column("预警等级")
@@ -59,6 +68,9 @@ BODY_FONT = Font(size=9)
 FILL_IN_FILL = PatternFill("solid", fgColor="E2EFDA")
 # The tallest row Excel accepts, in points: a taller one makes it report the file damaged.
 MAX_ROW_HEIGHT = 409.0
+# Rows below the 帮扶台账 sheet's last that keep its drop-down and date check: a grid worker
+# adds a measure by copying a case's row below the others.
+LEDGER_SPARE_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class TownshipWorkbook:
     path: Path
     sha256: str
     alerts: int
+    cases: int = 0
 
 
 def workbook_name(township_code: str, township_name: str, business_date: date) -> str:
@@ -75,11 +88,14 @@ def workbook_name(township_code: str, township_name: str, business_date: date) -
     return township_file_name(township_code, township_name, business_date)
 
 
-def _style_header(sheet: Worksheet, row: int, headers: Iterable[str]) -> None:
+def _style_header(
+    sheet: Worksheet, row: int, headers: Iterable[str], filled_in: Iterable[str] = FILLED_IN
+) -> None:
+    green = set(filled_in)
     for column, header in enumerate(headers, 1):
         cell = put_cell(sheet, row, column, header)
         cell.font = Font(bold=True)
-        cell.fill = FILL_IN_FILL if header in FILLED_IN else HEADER_FILL
+        cell.fill = FILL_IN_FILL if header in green else HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
 
@@ -100,10 +116,10 @@ def _display_width(text: str) -> int:
     return sum(1 if character.isascii() else 2 for character in text)
 
 
-def _row_height(values: list[object]) -> float:
+def _row_height(values: list[object], columns: tuple[DetailColumn, ...] = DETAIL_COLUMNS) -> float:
     """Spreadsheet programs do not grow rows of wrapped text on their own: 12 points a line."""
     lines = 1
-    for column, value in zip(DETAIL_COLUMNS, values, strict=True):
+    for column, value in zip(columns, values, strict=True):
         if column.wrapped and isinstance(value, str) and value:
             lines = max(lines, -(-_display_width(value) // max(column.width - 1, 1)))
     return min(12.0 * lines + 2, MAX_ROW_HEIGHT)
@@ -196,6 +212,7 @@ def _summary_sheet(
     alerts: pd.DataFrame,
     head: dict[str, str],
     rules: Rules,
+    cases: pd.DataFrame | None = None,
 ) -> None:
     sheet.title = SUMMARY_SHEET
     put_cell(
@@ -283,9 +300,175 @@ def _summary_sheet(
                 cell.border = BORDER
                 if isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"
+    if cases is not None and not cases.empty:
+        _overdue_cases(sheet, row + 2, cases, rules)
     for column, width in enumerate((34, 22, 14, 18, 14, 14, 12, 12), 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     _print_setup(sheet)
+
+
+def _overdue_cases(sheet: Worksheet, row: int, cases: pd.DataFrame, rules: Rules) -> None:
+    """The 汇总 sheet's lines on the township's assistance cases, from ``row``: how many
+    await help, are in place or overdue, and the overdue ones for the township head."""
+    counts = cases["status"].value_counts()
+    put_cell(
+        sheet,
+        row,
+        1,
+        f"帮扶台账：在办 {len(cases)} 户（"
+        + "，".join(
+            f"{state.label} {int(counts.get(state.value, 0))} 户"
+            for state in (CaseStatus.AWAITING, CaseStatus.IN_PLACE, CaseStatus.OVERDUE)
+        )
+        + f"），详见“{LEDGER_SHEET}”工作表",
+    ).font = Font(bold=True)
+    overdue = cases[cases["status"] == CaseStatus.OVERDUE]
+    row += 1
+    put_cell(sheet, row, 1, f"逾期未落实帮扶（请乡镇网格长督办）：{len(overdue)} 户").font = Font(
+        bold=True
+    )
+    if overdue.empty:
+        return
+    row += 1
+    _style_header(
+        sheet,
+        row,
+        ["台账编号", "村", "户编号", "户主姓名", "确认类别", "办结期限", "逾期天数", "村级网格长"],
+    )
+    for case in overdue.itertuples(index=False):
+        row += 1
+        values = [
+            case.case_id,
+            case.village_name or case.village_code,
+            case.household_id,
+            case.head_name or "",
+            "、".join(_labels(rules, case.categories)),
+            case.due_by,
+            int(case.days_overdue),
+            case.village_head or "未登记",
+        ]
+        for column, value in enumerate(values, 1):
+            cell = put_cell(sheet, row, column, value)
+            cell.border = BORDER
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+
+
+def _labels(rules: Rules, codes: str) -> list[str]:
+    return [
+        rules.categories[code].label if code in rules.categories else code
+        for code in codes.split(",")
+        if code
+    ]
+
+
+def _with_help(rules: Rules, codes: str) -> str:
+    """The confirmed categories with their suggested help (缺什么补什么)."""
+    return "；".join(
+        f"{rules.categories[code].label}（建议帮扶：{'、'.join(rules.categories[code].help)}）"
+        if code in rules.categories
+        else code
+        for code in codes.split(",")
+        if code
+    )
+
+
+def _ledger_sheet(
+    sheet: Worksheet, cases: pd.DataFrame, measures: pd.DataFrame, rules: Rules
+) -> None:
+    """帮扶台账: one row per case, its contact filled in when it has one, then one row per
+    measure recorded, in the fill-in columns; a copied row records one more measure."""
+    sheet.title = LEDGER_SHEET
+    _style_header(sheet, 1, [column.header for column in LEDGER_COLUMNS], LEDGER_FILLED_IN)
+    for number, declared in enumerate(LEDGER_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = declared.width
+    sheet.freeze_panes = "B2"
+    sheet.row_dimensions[1].height = 30
+    recorded: dict[str, list[tuple[object, ...]]] = {}
+    for measure in measures.itertuples(index=False):
+        recorded.setdefault(str(measure.case_id), []).append(
+            (
+                measure.contact,
+                measure.contact_unit,
+                measure.measure_type,
+                measure.content,
+                measure.put_in_place_date,
+            )
+        )
+    status_column = ledger_column("状态")
+    date_column = ledger_column("落实日期")
+    styles: dict[tuple[int, bool, bool], StyleArray] = {}
+    row_number = 1
+    for case in cases.itertuples(index=False):
+        described = [
+            case.case_id,
+            case.village_name or case.village_code,
+            case.household_id,
+            case.head_name or "",
+            mask_id_number(case.head_id_number),
+            mask_phone(case.household_phone),
+            _with_help(rules, case.categories),
+            case.confirmed_date,
+            case.due_by,
+            CaseStatus(case.status).label,
+        ]
+        overdue = case.status == CaseStatus.OVERDUE
+        contact = (case.contact, case.contact_unit, None, None, None)
+        for filled in (contact, *recorded.get(str(case.case_id), [])):
+            row_number += 1
+            values = [*described, *(_present(value) for value in filled)]
+            sheet.row_dimensions[row_number].height = _row_height(values, LEDGER_COLUMNS)
+            for column, value in enumerate(values, 1):
+                cell = put_cell(sheet, row_number, column, value)
+                dated = isinstance(value, date) or column == date_column
+                key = (column, overdue and column == status_column, dated)
+                if key in styles:
+                    cell._style = copy(styles[key])
+                    continue
+                cell.border = BORDER
+                cell.font = BODY_FONT
+                wrapped = LEDGER_COLUMNS[column - 1].wrapped
+                cell.alignment = Alignment(vertical="top", wrap_text=wrapped)
+                if dated:
+                    cell.number_format = "yyyy-mm-dd"
+                if key[1]:
+                    cell.fill = PatternFill("solid", fgColor=GRADE_FILL["red"])
+                    cell.font = Font(size=9, bold=True)
+                styles[key] = copy(cell._style)
+    last = max(row_number, 2)
+    checked = last + LEDGER_SPARE_ROWS
+    types = DataValidation(
+        type="list",
+        formula1='"' + ",".join(rules.assistance.measure_types) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="帮扶措施类别",
+        error="请从下拉列表中选择帮扶措施类别",
+    )
+    types_column = get_column_letter(ledger_column("帮扶措施类别"))
+    types.add(f"{types_column}2:{types_column}{checked}")
+    sheet.add_data_validation(types)
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="落实日期",
+        error="请填写日期，例如 2026-03-05",
+    )
+    dates_column = get_column_letter(date_column)
+    dates.add(f"{dates_column}2:{dates_column}{checked}")
+    sheet.add_data_validation(dates)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(LEDGER_COLUMNS))}{last}"
+    _print_setup(sheet, "1:1")
+
+
+def _present(value: object) -> object:
+    """A recorded value as a cell shows it: nothing for a missing one."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return None
+    return value
 
 
 def _dates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -316,27 +499,53 @@ def workbook_bytes(workbook: Workbook) -> bytes:
 def write_township_workbooks(
     connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date, folder: Path
 ) -> list[TownshipWorkbook]:
-    """One workbook per township with at least one open alert, written atomically."""
+    """One workbook per township with at least one open alert or assistance case not
+    closed, written atomically."""
     alerts = _dates(sql.query(connection, "dispatch/township_alerts"))
+    cases, measures = township_cases(connection, business_date)
     heads = {
         row["township_code"]: row
         for row in sql.query(connection, "dispatch/township_heads").to_dict("records")
     }
     written = []
-    for township_code, township_alerts in alerts.groupby("township_code", sort=True):
-        code = str(township_code)
+    codes = sorted(
+        {str(code) for code in (*alerts["township_code"], *cases["township_code"]) if code == code}
+    )
+    for code in codes:
+        township_alerts = alerts[alerts["township_code"] == code]
+        open_cases = cases[cases["township_code"] == code]
         name = next(
-            (str(value) for value in township_alerts["township_name"] if isinstance(value, str)),
+            (
+                str(value)
+                for value in (*township_alerts["township_name"], *open_cases["township_name"])
+                if isinstance(value, str)
+            ),
             code,
         )
         workbook = Workbook()
         _summary_sheet(
-            workbook.active, name, business_date, township_alerts, heads.get(code, {}), rules
+            workbook.active,
+            name,
+            business_date,
+            township_alerts,
+            heads.get(code, {}),
+            rules,
+            open_cases,
         )
         _detail_sheet(workbook.create_sheet(), township_alerts, rules)
+        if not open_cases.empty:
+            case_ids = set(open_cases["case_id"])
+            _ledger_sheet(
+                workbook.create_sheet(),
+                open_cases,
+                measures[measures["case_id"].isin(case_ids)],
+                rules,
+            )
         path = folder / workbook_name(code, name, business_date)
         digest = atomic_write_bytes(path, workbook_bytes(workbook))
-        written.append(TownshipWorkbook(code, name, path, digest, len(township_alerts)))
+        written.append(
+            TownshipWorkbook(code, name, path, digest, len(township_alerts), len(open_cases))
+        )
     return written
 
 

@@ -3,9 +3,10 @@
 Returned workbooks go to ``INBOX/feedback/`` under any name that starts with the
 township code (the name the pipeline gave them is fine). Only rows with
 something filled in are read; judging them needs the alerts and happens in the
-alert lifecycle (``pipeline/alerts/lifecycle.py``). Every other file in the
-folder is returned too, with the reason it cannot be applied, so that it is
-listed instead of ignored.
+alert lifecycle (``pipeline/alerts/lifecycle.py``). The rows of the 帮扶台账 sheet, when
+the workbook has one, are read the same way and judged by the assistance ledger
+(``pipeline/assistance/ledger.py``). Every other file in the folder is returned too,
+with the reason it cannot be applied, so that it is listed instead of ignored.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from typing import IO, Any
 import openpyxl
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from pipeline.dispatch.township_workbook import ALERT_ID, DETAIL_SHEET, FILLED_IN
+from pipeline.dispatch.township_workbook import (
+    ALERT_ID,
+    CASE_ID,
+    DETAIL_SHEET,
+    FILLED_IN,
+    LEDGER_FILLED_IN,
+    LEDGER_SHEET,
+)
 from pipeline.validation.normalize import header_key, parse_date_text
 
 FEEDBACK_FOLDER = "feedback"
@@ -60,6 +68,10 @@ TOO_LARGE = (
 )
 SHEET_MISSING = f"找不到工作表“{DETAIL_SHEET}”，请用下发的核实表填写，不要删除或改名该工作表"
 HEADER_CHANGED = "表头被改动，缺少预警编号或核实栏目"
+LEDGER_HEADER_CHANGED = (
+    f"工作表“{LEDGER_SHEET}”的表头被改动，缺少{CASE_ID}或填写栏目"
+    f"（{'、'.join(LEDGER_FILLED_IN)}），该表未读取，请用下发的表格填写"
+)
 TOO_MANY_ROWS = f"工作表超过 Excel 的最大行数（{MAX_ROWS:,} 行），不是 Excel 或 WPS 保存的核实表"
 TOO_MANY_COLUMNS = (
     f"工作表有一行超过 Excel 的最大列数（{MAX_COLUMNS:,} 列），不是 Excel 或 WPS 保存的核实表"
@@ -92,8 +104,24 @@ class ReturnedRow:
 
 
 @dataclass(frozen=True)
+class LedgerRow:
+    """A row of the 帮扶台账 sheet with something filled in."""
+
+    row: int  # the sheet row, as Excel numbers it
+    case_id: str
+    contact: str
+    contact_unit: str
+    measure_type: str
+    measure: str
+    put_in_place_on: object  # a date cell, or the text the worker typed
+    # Filled-in columns holding a formula without a computed value: what it says is unknown.
+    uncalculated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RowsWithoutAlert:
-    """Rows with something filled in but no alert number (filler rows), counted, not kept."""
+    """Rows with something filled in but no alert (or case) number (filler rows), counted,
+    not kept."""
 
     count: int
     first: int
@@ -108,6 +136,11 @@ class ReturnedWorkbook:
     rows: tuple[ReturnedRow, ...]
     problem: str | None = None  # the whole file could not be read
     without_alert: RowsWithoutAlert | None = None
+    # The 帮扶台账 sheet: its rows, or why the sheet cannot be read (a workbook without the
+    # sheet, as written before the ledger or for a township without cases, has no rows).
+    ledger: tuple[LedgerRow, ...] = ()
+    ledger_problem: str | None = None
+    ledger_without_case: RowsWithoutAlert | None = None
 
 
 def _text(value: object) -> str:
@@ -204,12 +237,17 @@ def _open(data: bytes, *, data_only: bool) -> Any:
     return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
 
 
+def _worksheet(book: Any, title: str) -> Any:
+    """The worksheet ``title`` (a chart sheet of that name is not one), or None."""
+    return next((sheet for sheet in book.worksheets if sheet.title == title), None)
+
+
 def _detail_sheet(book: Any) -> Any:
-    """The 预警明细 worksheet (a chart sheet of that name is not one)."""
-    for sheet in book.worksheets:
-        if sheet.title == DETAIL_SHEET:
-            return sheet
-    raise _Unreadable(SHEET_MISSING)
+    """The 预警明细 worksheet."""
+    sheet = _worksheet(book, DETAIL_SHEET)
+    if sheet is None:
+        raise _Unreadable(SHEET_MISSING)
+    return sheet
 
 
 def _is_formula(value: object) -> bool:
@@ -219,19 +257,19 @@ def _is_formula(value: object) -> bool:
 
 
 def _sheet_values(
-    book: Any, formulas: Any, low: int, high: int
+    book: Any, formulas: Any, title: str, low: int, high: int
 ) -> Generator[tuple[object, ...], None, None]:
-    """The values of columns ``low`` to ``high`` of the detail sheet from row 2 on, one tuple a
-    row (missing rows too). With ``formulas``, the same workbook read for its formulas, a
+    """The values of columns ``low`` to ``high`` of the sheet ``title`` from row 2 on, one
+    tuple a row (missing rows too). With ``formulas``, the same workbook read for its formulas, a
     formula cell saved without its computed value reads UNCALCULATED: openpyxl and some
     converters save none (or an empty one); Excel saves an empty text result as an empty
     value of type ``str``."""
     bounds = {"min_row": 2, "max_row": MAX_ROWS + 1, "min_col": low, "max_col": high}
     if formulas is None:
-        yield from _detail_sheet(book).iter_rows(**bounds, values_only=True)
+        yield from _worksheet(book, title).iter_rows(**bounds, values_only=True)
         return
-    calculated = _detail_sheet(book).iter_rows(**bounds)
-    written = _detail_sheet(formulas).iter_rows(**bounds, values_only=True)
+    calculated = _worksheet(book, title).iter_rows(**bounds)
+    written = _worksheet(formulas, title).iter_rows(**bounds, values_only=True)
     for cells, formula_row in zip(calculated, written, strict=True):
         yield tuple(
             UNCALCULATED
@@ -241,9 +279,9 @@ def _sheet_values(
         )
 
 
-def _header(book: Any) -> dict[str, int]:
-    """The columns of the detail sheet by header, from its first row."""
-    sheet = _detail_sheet(book)
+def _header(sheet: Any, required: tuple[str, ...], problem: str) -> dict[str, int]:
+    """The columns of a sheet by header, from its first row; ``problem`` when one of the
+    ``required`` headers is missing."""
     sheet.reset_dimensions()  # the size saved in the file may be wrong: read the whole row
     with closing(sheet.iter_rows(min_row=1, max_row=1, values_only=True)) as rows:
         first = next(rows, ())
@@ -251,8 +289,8 @@ def _header(book: Any) -> dict[str, int]:
     for column, value in enumerate(first, 1):
         if value is not None:
             header.setdefault(header_key(value), column)
-    if not all(name in header for name in (ALERT_ID, *FILLED_IN)):
-        raise _Unreadable(HEADER_CHANGED)
+    if not all(name in header for name in required):
+        raise _Unreadable(problem)
     return header
 
 
@@ -269,12 +307,12 @@ def _cell_date(value: object) -> object:
 def _read_rows(book: Any, formulas: Any) -> tuple[list[ReturnedRow], RowsWithoutAlert | None]:
     """The rows with something filled in, and the filler rows counted: the sheet is streamed,
     only the columns from the alert number to the last filled-in one."""
-    header = _header(book)
+    header = _header(_detail_sheet(book), (ALERT_ID, *FILLED_IN), HEADER_CHANGED)
     wanted = [header[name] for name in (ALERT_ID, *FILLED_IN)]
     low = min(wanted)
     returned: list[ReturnedRow] = []
     count = first = last = 0
-    with closing(_sheet_values(book, formulas, low, max(wanted))) as rows:
+    with closing(_sheet_values(book, formulas, DETAIL_SHEET, low, max(wanted))) as rows:
         for number, cells in enumerate(rows, 2):
             if number > MAX_ROWS:
                 raise _Unreadable(TOO_MANY_ROWS)
@@ -298,6 +336,62 @@ def _read_rows(book: Any, formulas: Any) -> tuple[list[ReturnedRow], RowsWithout
                 )
             )
     return returned, RowsWithoutAlert(count, first, last) if count else None
+
+
+def _read_ledger(book: Any, formulas: Any) -> tuple[list[LedgerRow], RowsWithoutAlert | None]:
+    """The 帮扶台账 rows with something filled in (none without the sheet), and the
+    filler rows counted, as ``_read_rows`` reads the verification sheet."""
+    sheet = _worksheet(book, LEDGER_SHEET)
+    if sheet is None:
+        return [], None
+    names = (CASE_ID, *LEDGER_FILLED_IN)
+    header = _header(sheet, names, LEDGER_HEADER_CHANGED)
+    wanted = [header[name] for name in names]
+    low = min(wanted)
+    returned: list[LedgerRow] = []
+    count = first = last = 0
+    with closing(_sheet_values(book, formulas, LEDGER_SHEET, low, max(wanted))) as rows:
+        for number, cells in enumerate(rows, 2):
+            if number > MAX_ROWS:
+                raise _Unreadable(TOO_MANY_ROWS)
+            values = {name: cells[header[name] - low] for name in names}
+            if all(_is_blank(values[name]) for name in LEDGER_FILLED_IN):
+                continue  # nothing filled in
+            case_id = _text(values[CASE_ID])
+            if not case_id:
+                count, first, last = count + 1, first or number, number
+                continue
+            fields = {field: values[name] for name, field in LEDGER_FILLED_IN.items()}
+            returned.append(
+                LedgerRow(
+                    row=number,
+                    case_id=case_id,
+                    contact=_text(fields["contact"]),
+                    contact_unit=_text(fields["contact_unit"]),
+                    measure_type=_text(fields["measure_type"]),
+                    measure=_text(fields["measure"]),
+                    put_in_place_on=_cell_date(fields["put_in_place_on"]),
+                    uncalculated=tuple(
+                        name for name in LEDGER_FILLED_IN if values[name] is UNCALCULATED
+                    ),
+                )
+            )
+    return returned, RowsWithoutAlert(count, first, last) if count else None
+
+
+def _ledger(book: Any, formulas: Any) -> dict[str, Any]:
+    """The ledger fields of a returned workbook: a sheet that cannot be read is rejected
+    with one line, and its verification rows are applied all the same."""
+    try:
+        rows, without_case = _read_ledger(book, formulas)
+    except _Unreadable as unreadable:
+        return {"ledger_problem": str(unreadable)}
+    except Exception as error:
+        return {
+            "ledger_problem": f"无法读取工作表“{LEDGER_SHEET}”（{type(error).__name__}），"
+            "请另存为 .xlsx 后重新上传"
+        }
+    return {"ledger": tuple(rows), "ledger_without_case": without_case}
 
 
 def _open_checked(data: bytes) -> tuple[Any, bool]:
@@ -334,6 +428,7 @@ def read_returned(path: Path) -> ReturnedWorkbook:
         # Formulas need a second reading, for the formulas instead of their saved values.
         formulas = _open(data, data_only=False) if has_formulas else None
         rows, without_alert = _read_rows(book, formulas)
+        ledger = _ledger(book, formulas)
     except _Unreadable as unreadable:
         return ReturnedWorkbook(path.name, digest, township, (), str(unreadable))
     except Exception as error:
@@ -348,7 +443,7 @@ def read_returned(path: Path) -> ReturnedWorkbook:
         book.close()
         if formulas is not None:
             formulas.close()
-    return ReturnedWorkbook(path.name, digest, township, tuple(rows), None, without_alert)
+    return ReturnedWorkbook(path.name, digest, township, tuple(rows), None, without_alert, **ledger)
 
 
 def returned_files(inbox: Path) -> list[Path]:

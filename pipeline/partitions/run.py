@@ -2,10 +2,11 @@
 
 After the district warehouse is loaded (ingest and load are the same as unpartitioned),
 ``raise_partition`` runs once per partition, in any order or side by side: signals,
-returned workbooks of its townships, alerts, regional warnings and comparisons in its
-own DuckDB file, then its townships' workbooks straight into the day's outbox, and a
-report of what it did (``HOME/runs/<date>/partitions/<name>.json``). ``merge_partitions``
-then writes the district's files from all partitions read as one, and the manifest.
+returned workbooks of its townships, alerts, assistance cases, regional warnings and
+comparisons in its own DuckDB file, then its townships' workbooks straight into the day's
+outbox, and a report of what it did (``HOME/runs/<date>/partitions/<name>.json``).
+``merge_partitions`` then writes the district's files from all partitions read as one,
+and the manifest.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import duckdb
 from pipeline.alerts.lifecycle import OTHER_TOWNSHIPS_ALERT, UNKNOWN_ALERT, AlertReport
 from pipeline.alerts.raising import AlertsOutcome, raise_alerts_in
 from pipeline.alerts.rules import Rules
+from pipeline.assistance.ledger import OTHER_TOWNSHIPS_CASE, UNKNOWN_CASE
 from pipeline.dispatch.publish import (
     ALERT_FIGURES,
     DayResult,
@@ -114,6 +116,8 @@ def _merged_alerts(reports: list[dict[str, Any]]) -> AlertReport:
         merged.warnings.extend(w for w in part.warnings if w not in merged.warnings)
         merged.feedback_rejected.extend(part.feedback_rejected)
         merged.feedback_files.update(part.feedback_files)
+        for name, count in part.assistance.items():
+            merged.assistance[name] = merged.assistance.get(name, 0) + count
     # Workbooks are judged in the order of their names, as in an unpartitioned run.
     merged.feedback_rejected.sort(key=lambda row: row["file"])
     merged.feedback_files = dict(sorted(merged.feedback_files.items()))
@@ -121,21 +125,26 @@ def _merged_alerts(reports: list[dict[str, Any]]) -> AlertReport:
 
 
 def _reattribute(connection: duckdb.DuckDBPyConnection, alerts: AlertReport) -> None:
-    """A returned row naming an alert its partition does not hold names another
-    partition's alert (another township's) when the district knows the id."""
-    unknown = [row for row in alerts.feedback_rejected if row["reason"] == UNKNOWN_ALERT]
-    if not unknown:
-        return
-    known = {
-        row[0]
-        for row in connection.execute(
-            "select alert_id from alerts.alerts where alert_id in (select unnest($ids::varchar[]))",
-            {"ids": [row["alert_id"] for row in unknown]},
-        ).fetchall()
-    }
-    for row in unknown:
-        if row["alert_id"] in known:
-            row["reason"] = OTHER_TOWNSHIPS_ALERT
+    """A returned row naming an alert (or an assistance case) its partition does not hold
+    names another partition's (another township's) when the district knows the id."""
+    for unknown_reason, other_reason, key, table in (
+        (UNKNOWN_ALERT, OTHER_TOWNSHIPS_ALERT, "alert_id", "alerts.alerts"),
+        (UNKNOWN_CASE, OTHER_TOWNSHIPS_CASE, "case_id", "assistance.cases"),
+    ):
+        unknown = [row for row in alerts.feedback_rejected if row["reason"] == unknown_reason]
+        if not unknown:
+            continue
+        # Names from the code above, never from a returned row.
+        known = {
+            row[0]
+            for row in connection.execute(
+                f"select {key} from {table} where {key} in (select unnest($ids::varchar[]))",
+                {"ids": [row[key] for row in unknown]},
+            ).fetchall()
+        }
+        for row in unknown:
+            if row[key] in known:
+                row["reason"] = other_reason
 
 
 def merge_partitions(

@@ -30,7 +30,7 @@ from pipeline.warehouse.ledger import WarehouseBusy, _open, quiet
 from pipeline.warehouse.statements import quote
 
 # The schemas a partition computes; everything else it reads from the district.
-COMPUTED_SCHEMAS = ("signals", "alerts", "regional", "comparisons")
+COMPUTED_SCHEMAS = ("signals", "alerts", "assistance", "regional", "comparisons")
 AREA_COLUMNS = ("village_code", "township_code")
 DISTRICT = "district"
 

@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure, FigureBase
 
@@ -158,6 +159,55 @@ def verification_chart(figure: FigureBase, figures: DailyFigures) -> None:
     _slant_if_crowded(ax, len(labels))
 
 
+def _verified_categories(figures: DailyFigures) -> pd.DataFrame:
+    """The categories with alerts verified in the precision window."""
+    table = figures.precision
+    return table[table["verified"] > 0] if not table.empty else table
+
+
+def precision_chart(figure: FigureBase, figures: DailyFigures) -> None:
+    """Per category: the alerts verified in the window (left) and the share found true
+    (right), the floor drawn; a flagged category's share in red (docs/assistance.md, "Rule
+    precision")."""
+    table = _verified_categories(figures)
+    window = figures.precision_window_days
+    if table.empty:
+        ax = figure.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"近{window}天无核实结果", ha="center", va="center", fontsize=12)
+        ax.set_title("核实结果反映的规则精度", loc="left")
+        return
+    table = table.iloc[::-1]
+    labels = list(table["category_label"])
+    counts, shares = figure.subplots(1, 2, sharey=True, width_ratios=[1, 1.3])
+    counts.barh(labels, table["verified"], color="#9dc3e6")
+    for position, count in enumerate(table["verified"]):
+        counts.annotate(f" {count}", (count, position), va="center", fontsize=9)
+    counts.set_xlim(0, max([*table["verified"], 1]) * 1.25)
+    counts.set_xlabel(f"近{window}天已核实（条）")
+    percent = [0.0 if share != share else share * 100 for share in table["share_found_true"]]
+    colours = [GRADE_COLOURS["red"] if flagged else "#70ad47" for flagged in table["is_flagged"]]
+    shares.barh(labels, percent, color=colours)
+    for position, (share, verified) in enumerate(zip(percent, table["verified"], strict=True)):
+        shares.annotate(
+            f" {share:.0f}%" if verified else " —", (share, position), va="center", fontsize=9
+        )
+    floor = figures.precision_floor * 100
+    shares.axvline(floor, color="#444444", linestyle="--", linewidth=1)
+    shares.annotate(
+        f"下限{floor:g}%",
+        (floor, 1.0),
+        xycoords=("data", "axes fraction"),
+        ha="left",
+        va="bottom",
+        fontsize=9,
+    )
+    shares.set_xlim(0, 115)
+    shares.set_xlabel("属实占比（%）")
+    shares.tick_params(axis="y", left=False)
+    counts.set_title("核实结果反映的规则精度", loc="left")
+
+
 class Chart(NamedTuple):
     draw: Callable[[FigureBase, DailyFigures], None]
     height: Callable[[DailyFigures], float]  # inches, at WIDTH
@@ -179,7 +229,19 @@ CHARTS = {
         verification_chart,
         lambda figures: 3.0 + SLANTED_NAMES * _crowded(len(figures.verification)),
     ),
+    # One row per category, as the category chart.
+    "precision": Chart(
+        precision_chart,
+        # A line of text when nothing was verified.
+        lambda figures: (
+            0.3 * max(len(_verified_categories(figures)), 3) + 1.4
+            if len(_verified_categories(figures))
+            else 1.0
+        ),
+    ),
 }
+# The charts of the report's 预警分布; the others are shown in their own sections.
+DISTRIBUTION = ("townships", "categories", "trend", "verification")
 
 
 def svg(figure: Figure) -> str:

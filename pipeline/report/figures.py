@@ -16,6 +16,15 @@ import pandas as pd
 from pipeline import sql
 from pipeline.alerts.lifecycle import open_alerts
 from pipeline.alerts.rules import Rules
+from pipeline.assessment import (
+    Period,
+    assessment,
+    flag_lines,
+    precision_by_category,
+    precision_by_township,
+    running_period,
+)
+from pipeline.assessment.figures import DISTRICT, TOWNSHIP, cases_by_status, overdue_cases
 from pipeline.regional.warnings import regional_warnings
 from pipeline.vocabulary import GRADES
 
@@ -36,6 +45,19 @@ class DailyFigures:
     # What makes the day's alerts incomplete (no household registry in force, no inbox):
     # shown as a banner above everything else.
     critical: list[str] = field(default_factory=list)
+    # 考核评估 over the running days (docs/assistance.md, "Assessment"): a row per township
+    # and the district's (pipeline.assessment.COLUMNS), and the period it covers.
+    assessment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assessment_period: Period | None = None
+    # The assistance cases by status, and the villages with overdue ones (counts only).
+    cases: dict[str, int] = field(default_factory=dict)
+    overdue_cases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # What verification teaches (docs/assistance.md, "Rule precision"): per category, and
+    # the lines of the categories flagged as rules to recalibrate.
+    precision: pd.DataFrame = field(default_factory=pd.DataFrame)
+    precision_flags: list[str] = field(default_factory=list)
+    precision_window_days: int = 0
+    precision_floor: float = 0.0
 
 
 def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
@@ -88,6 +110,11 @@ def daily_figures(
     regional = regional_warnings(connection, business_date)
     for column in ("first_raised", "last_updated"):
         regional[column] = pd.to_datetime(regional[column]).dt.strftime("%Y-%m-%d")
+    period = running_period(rules, business_date)
+    running = assessment(connection, rules, period, business_date)
+    precision = precision_by_category(
+        precision_by_township(connection, rules, business_date), rules
+    )
     return DailyFigures(
         business_date=business_date,
         headline=headline,
@@ -99,4 +126,12 @@ def daily_figures(
         feed_health=feed_health,
         warnings=list(warnings or []),
         critical=list(critical or []),
+        assessment=running[running["level"].isin([TOWNSHIP, DISTRICT])].reset_index(drop=True),
+        assessment_period=period,
+        cases=cases_by_status(connection),
+        overdue_cases=overdue_cases(connection, business_date),
+        precision=precision,
+        precision_flags=flag_lines(precision, rules),
+        precision_window_days=rules.precision.window_days,
+        precision_floor=rules.precision.floor,
     )

@@ -21,7 +21,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from pipeline.outbox import atomic_write_bytes
 from pipeline.report import charts
 from pipeline.report.figures import DailyFigures
-from pipeline.vocabulary import DELIVERY_LABELS
+from pipeline.vocabulary import DELIVERY_LABELS, CaseStatus
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -37,14 +37,35 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
+def _assessment_context(figures: DailyFigures) -> dict[str, Any]:
+    """The section 考核评估与帮扶台账 and 规则精度: counts only, no household named."""
+    period = figures.assessment_period
+    return {
+        "assessment_period": period.label() if period else "",
+        "assessment": _records(figures.assessment),
+        "cases": [
+            {"status": status.value, "label": status.label, "count": figures.cases.get(status, 0)}
+            for status in CaseStatus
+        ],
+        "overdue_cases": _records(figures.overdue_cases),
+        "precision": _records(figures.precision),
+        "precision_flags": figures.precision_flags,
+        "precision_window_days": figures.precision_window_days,
+        "precision_floor": f"{figures.precision_floor * 100:g}%",
+    }
+
+
 def report_html(figures: DailyFigures) -> str:
+    drawn = charts.chart_svgs(figures)
     return TEMPLATES.get_template("report.html.j2").render(
         day=figures.business_date.isoformat(),
         h=figures.headline,
         critical=figures.critical,
         # The critical ones are in the banner already.
         warnings=[warning for warning in figures.warnings if warning not in figures.critical],
-        charts=charts.chart_svgs(figures),
+        charts={name: drawn[name] for name in charts.DISTRIBUTION},
+        precision_chart=drawn["precision"],
+        **_assessment_context(figures),
         verification=figures.verification.to_dict("records"),
         townships=figures.by_township.to_dict("records"),
         regional=figures.regional.to_dict("records"),
@@ -53,10 +74,34 @@ def report_html(figures: DailyFigures) -> str:
     )
 
 
-def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
+# Columns of a text page's line, a Chinese character taking two: what the A4 sheet holds at
+# the page's font size inside its margins.
+PAGE_COLUMNS = 160
+
+
+def _wrap_display(line: str, columns: int = PAGE_COLUMNS) -> list[str]:
+    """``line`` cut into parts of at most ``columns`` display columns."""
+    parts, current, width = [], "", 0
+    for character in line:
+        wide = 1 if character.isascii() else 2
+        if width + wide > columns:
+            parts.append(current)
+            current, width = "", 0
+        current += character
+        width += wide
+    return [*parts, current]
+
+
+def _text_page(
+    pdf: PdfPages, title: str, lines: list[str], *, by_display_width: bool = False
+) -> None:
     figure = plt.figure(figsize=A4_LANDSCAPE)
     figure.text(0.05, 0.94, title, fontsize=16, weight="bold")
-    wrapped = [part for line in lines for part in textwrap.wrap(line, 95) or [""]]
+    wrapped = [
+        part
+        for line in lines
+        for part in (_wrap_display(line) if by_display_width else textwrap.wrap(line, 95) or [""])
+    ]
     for start in range(0, max(len(wrapped), 1), 42):
         if start:
             figure = plt.figure(figsize=A4_LANDSCAPE)
@@ -103,6 +148,39 @@ def _chart_sheet(
     return sheet
 
 
+def _figure(value: Any) -> str:
+    return "—" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _assessment_lines(figures: DailyFigures) -> list[str]:
+    """The PDF's page of the running assessment, the overdue cases and the rule flags."""
+    period = figures.assessment_period
+    lines = [
+        f"考核评估：核实期限或帮扶期限在{period.label() if period else ''}的预警和帮扶台账",
+        "",
+    ]
+    for row in _records(figures.assessment):
+        name = (
+            "全区" if row["level"] == "district" else row["township_name"] or row["township_code"]
+        )
+        lines.append(
+            f"{name}：应核实预警{row['alerts_due']}，按期核实{row['alerts_verified_on_time']}，"
+            f"逾期核实{row['alerts_verified_late']}，逾期未核实{row['alerts_overdue']}，"
+            f"核实用时中位数{_figure(row['median_working_days_to_verify'])}个工作日；"
+            f"应落实帮扶台账{row['cases_due']}，期限内落实{row['cases_in_place_on_time']}，"
+            f"逾期落实{row['cases_in_place_late']}，逾期未落实{row['cases_overdue']}"
+        )
+    counts = "，".join(f"{status.label}{figures.cases.get(status, 0)}" for status in CaseStatus)
+    lines += ["", f"帮扶台账：{counts}", "逾期未落实的帮扶台账（请乡镇网格长督办）："]
+    lines += [
+        f"{row['township_name'] or row['township_code']} {row['village_name'] or row['village_code']}："
+        f"{row['overdue_cases']}户，最长逾期{row['most_days_overdue']}天"
+        for row in _records(figures.overdue_cases)
+    ] or ["无"]
+    lines += ["", "规则精度：", *(figures.precision_flags or ["无需复核的规则"])]
+    return lines
+
+
 def report_pdf(figures: DailyFigures) -> bytes:
     """The printable report: headline, the four charts, regional warnings and feed health."""
     buffer = io.BytesIO()
@@ -133,6 +211,15 @@ def report_pdf(figures: DailyFigures) -> bytes:
             for row in _records(figures.feed_health)
         ]
         _text_page(pdf, "规模性返贫风险预警与部门数据交付", [*regional, "", *feeds])
+        _text_page(
+            pdf,
+            f"考核评估与帮扶台账（{figures.business_date}）",
+            _assessment_lines(figures),
+            by_display_width=True,
+        )
+        sheet = _chart_sheet(figures, ("precision",))
+        pdf.savefig(sheet)
+        plt.close(sheet)
     return buffer.getvalue()
 
 

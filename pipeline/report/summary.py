@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.vocabulary import DELIVERY_LABELS, GRADE_LABELS, GRADES, NOT_READ
+from pipeline.vocabulary import DELIVERY_LABELS, GRADE_LABELS, GRADES, NOT_READ, CaseStatus
 
 GRADE_STYLES = {"red": "bold red", "orange": "bold dark_orange", "yellow": "bold yellow"}
 
@@ -26,8 +26,77 @@ def _read(outbox: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig", dtype=str)
 
 
+def _cases_table(outbox: Path) -> Table | None:
+    """The assistance cases of assistance.csv by status; None for an outbox without it."""
+    if not (outbox / "assistance.csv").is_file():
+        return None
+    cases = _read(outbox, "assistance.csv")
+    statuses = cases["status"] if "status" in cases else pd.Series(dtype=str)
+    table = Table(title="帮扶台账")
+    for status in CaseStatus:
+        table.add_column(status.label, justify="right")
+    table.add_row(
+        *(
+            f"[bold red]{count}[/]" if status is CaseStatus.OVERDUE and count else str(count)
+            for status in CaseStatus
+            for count in (int((statuses == status.value).sum()),)
+        )
+    )
+    return table
+
+
+def latest_assessment(outbox: Path) -> Path | None:
+    """The newest monthly assessment table (assessment_<YYYYMM>.csv) in the outboxes of
+    this date and the dates before it: the outbox of its table day holds it."""
+    folders = (
+        [
+            folder
+            for folder in outbox.parent.iterdir()
+            if folder.is_dir() and folder.name <= outbox.name
+        ]
+        if outbox.parent.is_dir()
+        else []
+    )
+    tables = [path for folder in folders for path in folder.glob("assessment_*.csv")]
+    return max(tables, key=lambda path: (path.name, path.parent.name), default=None)
+
+
+def _assessment_table(outbox: Path) -> Table | None:
+    """The latest month's assessment per township and the district (docs/assistance.md,
+    "Assessment"); the daily report shows the running days."""
+    path = latest_assessment(outbox)
+    if path is None:
+        return None
+    rows = pd.read_csv(path, encoding="utf-8-sig", dtype=str).fillna("")
+    rows = rows[rows["level"] != "village"]
+    month = path.stem.removeprefix("assessment_")
+    table = Table(title=f"考核评估 {month[:4]}年{month[4:]}月（{path.parent.name} 输出）")
+    columns = {
+        "alerts_due": "应核实",
+        "alerts_verified_on_time": "按期",
+        "alerts_verified_late": "逾期核实",
+        "alerts_overdue": "逾期未核实",
+        "median_working_days_to_verify": "用时中位数",
+        "cases_due": "应落实台账",
+        "cases_in_place_on_time": "期限内",
+        "cases_in_place_late": "逾期落实",
+        "cases_overdue": "逾期未落实",
+    }
+    table.add_column("乡镇", no_wrap=True)
+    for header in columns.values():
+        # Headers fold onto two lines in a narrow terminal rather than losing their end.
+        table.add_column(header, justify="right", overflow="fold")
+    for row in rows.to_dict("records"):
+        name = (
+            "全区" if row["level"] == "district" else row["township_name"] or row["township_code"]
+        )
+        table.add_row(escape(name), *(row[column] or "—" for column in columns))
+    return table
+
+
 def summary_tables(outbox: Path) -> list[Table]:
-    """Headline, alerts by township and grade, regional warnings, feeds."""
+    """Headline, alerts by township and grade, regional warnings, feeds; the assistance
+    cases by status and the latest month's assessment when there are any."""
     manifest = json.loads((outbox / "manifest.json").read_text(encoding="utf-8"))
     alerts = _read(outbox, "alerts.csv")
     day = manifest["business_date"]
@@ -82,7 +151,8 @@ def summary_tables(outbox: Path) -> list[Table]:
             str(info["rows_read"]),
             str(info["rows_quarantined"]),
         )
-    return [headline, townships, regions, feeds]
+    extra = [table for table in (_cases_table(outbox), _assessment_table(outbox)) if table]
+    return [headline, townships, *extra, regions, feeds]
 
 
 def print_summary(outbox: Path, console: Console | None = None) -> None:

@@ -1,12 +1,16 @@
 """Review tables for the district bureau's own BI tool, published after each daily run.
 
-Four tables, written through SQLAlchemy Core into PostgreSQL (``review_db_url``) or, when
+Tables written through SQLAlchemy Core into PostgreSQL (``review_db_url``) or, when
 none is configured, an SQLite file in ``HOME/review/``:
 
 - ``fpwarn_alerts``: every alert as of the business date, one row per ``alert_id``;
 - ``fpwarn_alert_events``: every alert event up to the business date;
 - ``fpwarn_regional_alerts``: the regional warnings as of the business date;
+- ``fpwarn_assistance_cases``: every assistance case as of the business date, one row per
+  ``case_id`` (docs/assistance.md, "The assistance ledger");
 - ``fpwarn_feed_health``: one row per business date and feed (``feed_health``).
+- ``fpwarn_rule_precision``: per business date, category and township, the verification
+  results of the precision window (docs/assistance.md, "Rule precision").
 
 Publishing is an upsert by primary key in one transaction, and it is idempotent: every
 value comes from the warehouse and the manifest (nothing like "published at now()"), a
@@ -38,6 +42,8 @@ from sqlalchemy.engine import make_url
 
 from pipeline import sql
 from pipeline.alerts.lifecycle import Alert
+from pipeline.alerts.rules import Rules, load_rules
+from pipeline.assessment.precision import precision_by_township
 from pipeline.review.feed_health import feed_health
 from pipeline.settings import Settings
 
@@ -120,6 +126,29 @@ REGIONAL_ALERTS = sa.Table(
     comment="规模性返贫风险区域预警",
 )
 
+ASSISTANCE_CASES = sa.Table(
+    "fpwarn_assistance_cases",
+    metadata,
+    sa.Column("case_id", sa.String, primary_key=True, comment="台账编号"),
+    sa.Column("household_id", sa.String, nullable=False, comment="户编号"),
+    sa.Column("township_code", sa.String, comment="乡镇代码"),
+    sa.Column("village_code", sa.String, comment="村代码"),
+    sa.Column("categories", sa.String, nullable=False, comment="确认的预警类别（代码，逗号分隔）"),
+    sa.Column("confirmed_date", sa.Date, nullable=False, comment="确认日期（核实日期）"),
+    sa.Column("due_by", sa.Date, nullable=False, comment="办结期限"),
+    sa.Column(
+        "status", sa.String, nullable=False, comment="状态：awaiting/in_place/overdue/closed"
+    ),
+    sa.Column("contact", sa.String, comment="帮扶联系人"),
+    sa.Column("contact_unit", sa.Text, comment="联系人单位"),
+    sa.Column("measures", sa.Integer, nullable=False, comment="已登记帮扶措施数"),
+    sa.Column("in_place_date", sa.Date, comment="落实日期（联系人和措施均已落实）"),
+    sa.Column("closed_date", sa.Date, comment="销号日期"),
+    sa.Column("close_cause", sa.Text, comment="销号原因"),
+    sa.Column("as_of_date", sa.Date, nullable=False, comment="数据截至的业务日期"),
+    comment="帮扶台账（每户一案，截至最近发布的业务日期）",
+)
+
 FEED_HEALTH = sa.Table(
     "fpwarn_feed_health",
     metadata,
@@ -137,6 +166,30 @@ FEED_HEALTH = sa.Table(
     sa.Column("last_good_delivery", sa.Date, comment="最近一次可用交付的日期"),
     sa.Column("days_since_last_good", sa.Integer, comment="距最近一次可用交付的天数"),
     comment="各部门数据交付情况（每个业务日期、每个数据源一行）",
+)
+
+# What verification teaches (docs/assistance.md, "Rule precision"): one row per business
+# date, category and township with verified alerts in the window.
+RULE_PRECISION = sa.Table(
+    "fpwarn_rule_precision",
+    metadata,
+    sa.Column("business_date", sa.Date, primary_key=True, comment="业务日期"),
+    sa.Column("category", sa.String, primary_key=True, comment="预警类别"),
+    sa.Column("township_code", sa.String, primary_key=True, comment="乡镇代码"),
+    sa.Column("category_label", sa.String, comment="预警类别名称"),
+    sa.Column("township_name", sa.String, comment="乡镇名称"),
+    sa.Column("verified", sa.Integer, nullable=False, comment="窗口期内已核实预警数"),
+    sa.Column("found_true", sa.Integer, nullable=False, comment="核实属实数（两种属实结果）"),
+    sa.Column("not_true", sa.Integer, nullable=False, comment="核实不属实数"),
+    sa.Column("risk_eliminated", sa.Integer, nullable=False, comment="核实风险已消除数"),
+    sa.Column("share_found_true", sa.Float, nullable=False, comment="属实占比"),
+    sa.Column(
+        "is_category_flagged",
+        sa.Integer,
+        nullable=False,
+        comment="该类别全区属实占比低于下限、需复核规则：1是 0否",
+    ),
+    comment="核实结果反映的预警规则精度（每个业务日期、类别、乡镇一行，近N天按核实日期）",
 )
 
 DEFAULT_DATABASE = Path("review") / "review.sqlite"
@@ -292,8 +345,20 @@ def _apply(
     return len(rows), len(stale)
 
 
+def _precision_rows(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date
+) -> list[dict[str, Any]]:
+    frame = precision_by_township(connection, rules, business_date)
+    frame["township_code"] = frame["township_code"].fillna("")
+    frame["is_category_flagged"] = frame["is_category_flagged"].astype(int)
+    return _frame_rows(frame.assign(business_date=business_date))
+
+
 def _publications(
-    connection: duckdb.DuckDBPyConnection, business_date: date, manifest: dict[str, Any]
+    connection: duckdb.DuckDBPyConnection,
+    business_date: date,
+    manifest: dict[str, Any],
+    rules: Rules,
 ) -> list[_Publication]:
     day = sa.literal(business_date, sa.Date)
     return [
@@ -316,9 +381,20 @@ def _publications(
             newer_wins="as_of_date",
         ),
         _Publication(
+            ASSISTANCE_CASES,
+            _warehouse_rows(connection, "assistance_cases", business_date),
+            ASSISTANCE_CASES.c.as_of_date == day,
+            newer_wins="as_of_date",
+        ),
+        _Publication(
             FEED_HEALTH,
             _frame_rows(feed_health(connection, business_date, manifest)),
             FEED_HEALTH.c.business_date == day,
+        ),
+        _Publication(
+            RULE_PRECISION,
+            _precision_rows(connection, rules, business_date),
+            RULE_PRECISION.c.business_date == day,
         ),
     ]
 
@@ -340,16 +416,22 @@ def _engine(url: str) -> sa.Engine:
 
 
 def publish_review_tables(
-    connection: duckdb.DuckDBPyConnection, business_date: date, manifest: dict[str, Any], url: str
+    connection: duckdb.DuckDBPyConnection,
+    business_date: date,
+    manifest: dict[str, Any],
+    url: str,
+    rules: Rules | None = None,
 ) -> dict[str, int]:
     """Publish the review tables of ``business_date`` to the database at ``url`` in one
     transaction; returns the rows published per table (the date's rows, written or
-    already equal)."""
+    already equal). ``rules``: the run's (the project's rules file unless given)."""
     started = time.perf_counter()
     engine = _engine(url)
     try:
         insert = _INSERTS[engine.dialect.name]
-        publications = _publications(connection, business_date, manifest)
+        publications = _publications(
+            connection, business_date, manifest, rules if rules is not None else load_rules()
+        )
         for publication in publications:
             _check_columns(publication.table, publication.rows)
         metadata.create_all(engine, checkfirst=True)

@@ -16,7 +16,11 @@ create table if not exists assistance.cases (
     contact_unit varchar,
     in_place_date date,                 -- the first day with a contact and a measure in place
     closed_date date,
-    close_cause varchar
+    close_cause varchar,
+    -- the registry in force has shown the household not 已消除 since the case opened: only
+    -- then does a registry marking it 已消除 close the case (a registry that lags behind the
+    -- verification closes nothing)
+    has_registry_at_risk boolean not null default false
 );
 
 -- one row per measure (一户一方案、一人一措施): a later row adds, never rewrites
@@ -28,7 +32,8 @@ create table if not exists assistance.measures (
     put_in_place_date date not null,    -- 落实日期 as the grid wrote it
     contact varchar not null,
     recorded_date date not null,        -- the business date whose run applied the row
-    file varchar not null               -- the returned workbook it came from
+    file varchar not null,              -- the returned workbook it came from
+    contact_unit varchar                -- the contact's unit as the row gave it
 );
 
 -- the contacts of a case, the current one last: a change of contact is kept with its date

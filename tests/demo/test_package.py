@@ -17,6 +17,13 @@ ALLOWED = {
     "pipeline.feeds.inbox",  # delivery paths and markers
     "pipeline.feeds.registry",  # headers, encodings, sheets, formats
     "pipeline.validation.id_numbers",  # valid (and planted invalid) ID numbers
+    # The grid (fpwarn_demo/grid.py) runs the demo's days and returns workbooks between
+    # them: it calls the day as the CLI does (run_day with the settings of a HOME) and reads
+    # and fills the workbook by the headers of its contract, as a grid worker would; what to
+    # fill is its own seeded decision, never the lifecycle's or the ledger's judgement.
+    "pipeline.steps",  # run_day, the whole daily job
+    "pipeline.settings",  # load_settings of the demo's HOME
+    "pipeline.dispatch.township_workbook",  # sheet names, headers, drop-down results
 }
 
 

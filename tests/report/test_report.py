@@ -6,6 +6,7 @@ every figure shown equals what the warehouse and alerts.csv hold.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import pytest
 from fpwarn_demo import generate_district
 from fpwarn_demo.names import TOWNSHIP_NAMES
 from pipeline.alerts.rules import load_rules
+from pipeline.assessment import assessment, running_period
 from pipeline.report.figures import DailyFigures
 from pipeline.report.page import report_pdf
 from pipeline.steps import run_day
@@ -147,6 +149,48 @@ def test_the_figures_shown_are_the_warehouse_figures(page, outbox):
     assert {code: count for code, count in totals.items() if count} == expected
     # One row per feed of the registry in the feed health table.
     assert browser_page.locator("#feeds tr[data-feed]").count() == 15
+
+
+def test_the_running_assessment_shown_is_the_warehouses(page, outbox):
+    """The section 考核评估 shows the running days per township and the district, as
+    pipeline.assessment counts them (docs/assistance.md, "Assessment")."""
+    browser_page, _ = page
+    _, warehouse = outbox
+    rules = load_rules()
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        table = assessment(connection, rules, running_period(rules, END), END)
+    expected = {
+        (row["level"], row["township_code"] or ""): [
+            str(row[name])
+            for name in ("alerts_due", "alerts_verified_on_time", "alerts_verified_late")
+        ]
+        for row in table[table["level"] != "village"].to_dict("records")
+    }
+    shown = {
+        (row.get_attribute("data-level"), row.get_attribute("data-township")): [
+            cell.strip() for cell in row.locator("td").all_inner_texts()[1:4]
+        ]
+        for row in browser_page.locator("#assessment tr[data-level]").all()
+    }
+    assert shown == expected
+    assert ("district", "") in shown
+    assert browser_page.locator("#chart-precision svg").count() == 1
+    assert browser_page.locator("#cases [data-cases]").count() == 4
+
+
+def test_the_first_of_the_month_brings_the_previous_months_assessment(outbox):
+    folder, _ = outbox
+    for day in range(1, 5):
+        outbox_of_day = folder.parent / f"2026-03-0{day}"
+        outputs = json.loads((outbox_of_day / "manifest.json").read_text(encoding="utf-8"))[
+            "outputs"
+        ]
+        files = sorted(name for name in outputs if name.startswith("assessment_"))
+        assert files == (["assessment_202602.csv", "assessment_202602.xlsx"] if day == 1 else [])
+        assert sorted(path.name for path in outbox_of_day.glob("assessment_*")) == files
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    for heading in ("考核评估（2026-02-03至2026-03-04）", "帮扶台账", "核实结果反映的规则精度"):
+        assert heading in html
 
 
 SVG_TEXTS = """svg => {
