@@ -58,6 +58,9 @@ class RunFigures:
     claims_seconds: float = 0.0
     claims_first_chunk_bytes: int = 0
     claims_peak_bytes: int = 0
+    # The what-if verb on the day just run, with the monitoring line 1,000 yuan higher.
+    whatif_seconds: float = 0.0
+    whatif_changes: int = 0
 
 
 def district_for(
@@ -113,6 +116,7 @@ def _measure(inbox: Path, home: Path, business_date: date) -> dict[str, Any]:
     started = time.perf_counter()
     run_day(settings, business_date)
     rerun_seconds = time.perf_counter() - started
+    whatif_seconds, whatif_changes = _time_whatif(settings, business_date)
     rows = sum(int(feed.get("rows_read") or 0) for feed in result.manifest["feeds"].values())
     return {
         "seconds": seconds,
@@ -121,7 +125,27 @@ def _measure(inbox: Path, home: Path, business_date: date) -> dict[str, Any]:
         "stages": {name: asdict(figure) for name, figure in recorder.figures.items()},
         "rerun_seconds": rerun_seconds,
         "rows_read": rows,
+        "whatif_seconds": whatif_seconds,
+        "whatif_changes": whatif_changes,
     }
+
+
+def _time_whatif(settings: Any, business_date: date) -> tuple[float, int]:
+    """The what-if verb's comparison with the monitoring line raised by 1,000 yuan."""
+    import yaml
+
+    from pipeline.paths import CONFIG_DIR
+    from pipeline.whatif.compare import what_if
+
+    document = yaml.safe_load((CONFIG_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    document["monitoring_line"] = {
+        year: value + 1000 for year, value in document["monitoring_line"].items()
+    }
+    candidate = settings.home.root / "candidate_rules.yaml"
+    candidate.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    started = time.perf_counter()
+    result = what_if(settings, candidate, business_date)
+    return time.perf_counter() - started, len(result.changes)
 
 
 def _in_fresh_process(function: Any, *args: Any, tree: TreeMemory | None = None) -> Any:
@@ -386,6 +410,8 @@ def run_benchmark(
                 claims_seconds=claims["seconds"],
                 claims_first_chunk_bytes=claims["first_chunk_bytes"],
                 claims_peak_bytes=claims["peak_bytes"],
+                whatif_seconds=measured["whatif_seconds"],
+                whatif_changes=measured["whatif_changes"],
             )
         )
         say(
@@ -433,6 +459,8 @@ def report(households: int, figures: list[RunFigures]) -> str:
         f"读取下限              {floor_total:.1f} 秒（{formats}）",
         f"全流程 / 下限         {total / floor_total:.1f} 倍",
         f"同日重跑（未变化）    {rerun:.1f} 秒，为首次的 {100 * rerun / total:.0f}%",
+        f"规则试算（监测线+1000元） {median([run.whatif_seconds for run in figures]):.1f} 秒，"
+        f"变化 {median([run.whatif_changes for run in figures]):.0f} 条",
     ]
     if any(run.claims_rows for run in figures):
         from pipeline.feeds.sql_source import CHUNK_ROWS

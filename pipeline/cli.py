@@ -135,6 +135,35 @@ def _feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatif(args: argparse.Namespace) -> int:
+    from pipeline.alerts.rules import load_rules
+    from pipeline.settings import load_settings
+    from pipeline.whatif.compare import WhatIfError, what_if
+    from pipeline.whatif.output import terminal_lines, write_outputs
+
+    if not args.rules.is_file():
+        raise CommandError(f"候选规则文件 {args.rules} 不存在")
+    settings = load_settings(args.home, args.inbox)
+    try:
+        result = what_if(settings, args.rules, args.date)
+    except WhatIfError as error:
+        raise CommandError(str(error)) from error
+    rules = load_rules()
+    folder = args.out or settings.home.root / "whatif"
+    written = write_outputs(
+        result,
+        folder,
+        rules.precision.window_days,
+        rules.precision.min_verified,
+        rules.precision.floor,
+    )
+    for line in terminal_lines(result):
+        print(line)
+    for path in written:
+        print(path)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     # The generator is an extra (fpwarn_demo), not part of the production package.
     try:
@@ -272,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     benchmark.add_argument("--json", type=Path, help="also write every run's figures here")
     benchmark.set_defaults(handler=_benchmark)
+
+    whatif = day_verb(
+        "whatif",
+        "what candidate rules would raise on a date, beside the rules in force (changes nothing)",
+        _whatif,
+    )
+    whatif.add_argument("--rules", type=Path, required=True, help="the candidate rules file")
+    whatif.add_argument(
+        "--out", type=Path, help="folder for the page and the workbook (default: HOME/whatif)"
+    )
 
     feeds = verbs.add_parser("feeds", help="list the feed registry (and check it loads)")
     feeds.set_defaults(handler=_feeds)

@@ -52,6 +52,9 @@ def test_the_benchmark_prints_each_stage_the_rerun_and_the_floor(tmp_path, capsy
     assert run["claims_rows"] > 0
     assert 0 < run["claims_first_chunk_bytes"] <= run["claims_peak_bytes"]
     assert "理赔视图单独读取" in printed
+    # The what-if verb on the day just run, timed (the monitoring line 1,000 yuan higher).
+    assert run["whatif_seconds"] > 0
+    assert "规则试算" in printed
     # The district is kept for the next benchmark of the same size.
     assert (tmp_path / "bench" / "district-150" / "district.json").is_file()
 

@@ -20,6 +20,7 @@ from pipeline.paths import CONFIG_DIR, SQL_DIR
 from pipeline.report.figures import daily_figures
 from pipeline.signals.build import build_signals, parameters
 from pipeline.steps import run_day
+from pipeline.whatif.compare import what_if
 from tests.conftest import home_for
 
 # The first of a month: the elimination list is made too.
@@ -99,12 +100,14 @@ def test_every_step_of_sql_that_names_a_value_is_given_it_by_the_code_that_runs_
     district: tuple[Path, str], recording: Asked, tmp_path: Path
 ):
     """A day of a small district (the report's figures too, which a test run does not
-    draw) runs every step of sql/ that names a value, and gives each every value it names."""
+    draw, and the what-if verb on it) runs every step of sql/ that names a value, and
+    gives each every value it names."""
     root, claims_url = district
     settings = home_for(tmp_path, claims_url, root / "inbox")
     run_day(settings, DAY)
     with duckdb.connect(str(settings.home.warehouse)) as connection:
         daily_figures(connection, load_rules(), DAY, pd.DataFrame())
+    what_if(settings, CONFIG_DIR / "rules.yaml", DAY)
 
     named = {step: names for step, names in named_values().items() if names}
     assert sorted(set(named) - set(recording.given)) == [], "steps a day never ran"

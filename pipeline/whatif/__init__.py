@@ -1,0 +1,1 @@
+"""Trying candidate rules on a business date before they are put in force."""
