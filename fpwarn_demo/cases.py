@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import fpwarn_demo.names as names
 from fpwarn_demo.population import District, Household, Person, Township, Village
 from fpwarn_demo.shared import PROTECTED, Row, credit_code, school_name, stage_and_grade
-from pipeline.alerts.rules import MedicalBurden, Rules, Water, WaterUnsafe
+from pipeline.alerts.rules import GridReport, MedicalBurden, Rules, Water, WaterUnsafe
 
 # Households per planted unit: a 300-household district gets one of each case.
 UNIT_HOUSEHOLDS = 300
@@ -257,7 +257,85 @@ class _Planter:
                     case()
                 except _NoRoom:
                     continue
+        # Last, from a stream of their own, so that no earlier case's draws change.
+        self.grid_reports(units, random.Random(self.rng.random()))
+        self.leads(units, random.Random(self.rng.random()))
         return self.cases
+
+    def leads(self, units: int, rng: random.Random) -> None:
+        """群众反映线索 (lead): per unit, a registered household head named in a petition with
+        the full ID number, matched by it (orange). Leads to be found by name and village,
+        with the linkage's probability, are not planted yet."""
+        pool = [
+            h
+            for h in self.pool
+            if h.household_id not in self.cases.frozen and h.head.listed_on(self.days[-1])
+        ]
+        rng.shuffle(pool)
+        for number, household in enumerate(pool[:units], 1):
+            day = rng.choice(self.days)
+            village = household.village
+            self.add_increment_row(
+                "leads",
+                day,
+                {
+                    "lead_id": f"XS{day:%Y%m%d}{number:03d}",
+                    "source": rng.choice(("信访", "12317", "自主申报")),
+                    "registered_on": day,
+                    "person_name": household.head.name,
+                    "id_text": household.head.id_number,
+                    "township_said": village.township.name,
+                    "village_said": village.name,
+                    "phone": None,
+                    "summary": "反映家中有人患病 医疗费用负担重 生活困难",
+                },
+            )
+            self.cases.signal(household, "lead", "orange", "群众反映线索（身份证号）")
+
+    def grid_reports(self, units: int, rng: random.Random) -> None:
+        """网格员上报 (grid_report): per unit, a monitored household with 重大疾病 (red) and
+        another household with 家庭变故 (orange), reported by its group grid worker within
+        the category's window before the last date. The households are left to the
+        background (not reserved): nothing of grid_report depends on their other rows."""
+        window = self.rules.thresholds(GridReport).window_days
+        days = self.days[-min(window, len(self.days), 10) :]
+        workers = {grid.grid_id: grid.worker for grid in self.district.grids}
+        pool = [h for h in self.pool if h.household_id not in self.cases.frozen]
+        rng.shuffle(pool)
+        chosen: set[str] = set()
+        for _ in range(units):
+            for monitored, kind, grade, text in (
+                (True, "重大疾病", "red", "户主突发脑梗住院 医疗费用较高"),
+                (False, "家庭变故", "orange", "主要劳动力离家 家庭收入骤减"),
+            ):
+                household = next(
+                    (
+                        h
+                        for h in pool
+                        if h.household_id not in chosen
+                        and h.is_monitored == monitored
+                        and h.grid_id in workers
+                        and h.head.listed_on(self.days[-1])
+                    ),
+                    None,
+                )
+                if household is None:
+                    return
+                chosen.add(household.household_id)
+                day = rng.choice(days)
+                self.add_increment_row(
+                    "grid_reports",
+                    day,
+                    {
+                        "grid_id": household.grid_id,
+                        "household_id": household.household_id,
+                        "report_date": day,
+                        "situation_type": kind,
+                        "description": text,
+                        "reporter": workers[household.grid_id],
+                    },
+                )
+                self.cases.signal(household, "grid_report", grade, f"网格员上报{kind}")
 
     def plant_villages(self) -> None:
         """The 较大 flood in one village, a long 停水 in another, 水质不达标 in a third."""

@@ -21,6 +21,7 @@ from fpwarn_demo.departments.applications import Applications
 from fpwarn_demo.departments.civil_affairs import AssistanceChanges
 from fpwarn_demo.departments.education import StudentChanges
 from fpwarn_demo.departments.emergency import disasters
+from fpwarn_demo.departments.grid_reports import GridReports
 from fpwarn_demo.departments.housing import HousingSafety
 from fpwarn_demo.departments.human_resources import EmploymentChanges
 from fpwarn_demo.departments.market_regulation import MarketEntities
@@ -72,8 +73,9 @@ class Increments:
         scale = len(self.district.households) / 100_000
         rngs = {feed: random.Random(f"{self.seed}/{feed}") for feed in DAILY_VOLUME}
         makers = self._makers(rare_people)
-        for feed in (*DAILY_VOLUME, "water_supply", "disaster_events"):
+        for feed in (*DAILY_VOLUME, "water_supply", "disaster_events", "grid_reports"):
             self.rows[feed] = {}
+        grid_reports = GridReports(self.district, self.seed)
         water = WaterProblems(
             self.district, random.Random(f"{self.seed}/water_supply"), scale, len(days)
         )
@@ -95,6 +97,8 @@ class Increments:
                 count = max(1, count - len(self.cases.increments.get(feed, {}).get(day, [])))
                 self.rows[feed][day] = makers[feed](rng, day, count, index == 0)
             for feed, by_day in self.cases.increments.items():
+                if feed in ("grid_reports", "leads"):
+                    continue  # added with the feed's own rows below
                 planted = [dict(row) for row in by_day.get(day, [])]
                 rows = self.rows[feed][day]
                 for row in planted:
@@ -103,6 +107,13 @@ class Increments:
                 dict(row) for row in self.cases.water.get(day, [])
             ]
             self.rows["disaster_events"][day] = events.get(day, [])
+            self.rows["grid_reports"][day] = grid_reports.rows(day) + [
+                dict(row) for row in self.cases.increments.get("grid_reports", {}).get(day, [])
+            ]
+            # 群众反映线索: delivered every day, the planted ones only.
+            self.rows.setdefault("leads", {})[day] = [
+                dict(row) for row in self.cases.increments.get("leads", {}).get(day, [])
+            ]
         return self.rows
 
     def _makers(self, rare_people: list[Person]) -> dict[str, IncrementMaker]:

@@ -400,6 +400,9 @@ def _merge(run: _Run, signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
         grade, reason = _graded(signal, run.rules)
         reason = _with_help(reason, signal["category"], run.rules)
         routing = {name: signal[name] for name in ("township_code", "village_code", "grid_id")}
+        if run.rules.categories[signal["category"]].route_to == "village":
+            # What the group grid worker reported goes to the village head (村级网格长).
+            routing["grid_id"] = signal["village_code"]
         existing = open_by_key.get(key)
         if existing is not None:
             # The reason is refreshed every day (durations, sums); newer evidence is an event.

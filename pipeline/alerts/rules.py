@@ -112,6 +112,13 @@ class Disaster(_Frozen):
     red_severities: tuple[str, ...]
 
 
+class GridReport(_Frozen):
+    # A report older than this many days (上报日期 to the business date) no longer raises.
+    window_days: int = Field(ge=1)
+    # Red for these 情况类型 in a monitored household; orange otherwise.
+    red_types: tuple[str, ...]
+
+
 class EligibilityReview(_Frozen):
     vehicle_types: tuple[str, ...]
     company_types: tuple[str, ...]
@@ -134,6 +141,7 @@ CATEGORY_THRESHOLDS: dict[str, type[_Frozen]] = {
     "disaster": Disaster,
     "income_below_line": NoThresholds,
     "eligibility_review": EligibilityReview,
+    "grid_report": GridReport,
 }
 
 
@@ -216,6 +224,9 @@ class Category(_Entry, Generic[T]):
     departments: tuple[str, ...] = Field(min_length=1)
     near_line_raises: bool
     help: tuple[str, ...] = Field(min_length=1)
+    # Whom its alerts go to: the household's group grid (组级网格员), or its village head
+    # (村级网格长), e.g. for what the group grid worker reported himself.
+    route_to: Literal["grid", "village"] = "grid"
     thresholds: T = Field(default_factory=dict, validate_default=True)
 
     @property
@@ -349,6 +360,9 @@ class Assessment(_Frozen):
     day_of_month: int = Field(ge=1, le=28)
     # The daily report's running figures cover this many days up to the business date.
     running_days: int = Field(ge=1)
+    # A group grid's monthly report (网格员月报) for a month is due by this day of the next
+    # month; a grid without a row for the month delivered by then has not reported.
+    grid_reports_due_day: int = Field(default=5, ge=1, le=28)
 
 
 class Precision(_Frozen):

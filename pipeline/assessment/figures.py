@@ -3,8 +3,8 @@
 For a period (the daily report's running days, or a calendar month for the monthly
 table): the alerts due for verification in it, verified on time, late or still overdue,
 with the median working days from the first alert to the verification; the assistance
-cases due in it, help in place within the deadline, late or still overdue; and, once the
-grid-report feed exists, the group grids that did not send their monthly report. One row
+cases due in it, help in place within the deadline, late or still overdue; and the group
+grids that did not send their monthly report (网格员月报) by its deadline. One row
 per township and per village and the district total (docs/assistance.md, "Assessment").
 """
 
@@ -36,8 +36,8 @@ FIGURES: dict[str, str] = {
     "cases_in_place_on_time": "期限内落实",
     "cases_in_place_late": "逾期落实",
     "cases_overdue": "逾期未落实",
-    # The hook of the grid-report feed (网格员月报), which a later issue adds: empty until
-    # then, never guessed.
+    # Group grids without their monthly report (网格员月报) by its deadline; empty while the
+    # grid-report feed has never loaded a row, never guessed.
     "grids_not_reported": "未报送月报网格数",
 }
 AREA: dict[str, str] = {
@@ -171,13 +171,35 @@ def _figures(alerts: pd.DataFrame, cases: pd.DataFrame, keys: list[str]) -> pd.D
     return figures.drop(columns="_district") if not keys else figures
 
 
-def grids_not_reported(
-    connection: duckdb.DuckDBPyConnection, period: Period
+def grid_months_not_reported(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, period: Period, business_date: date
 ) -> pd.DataFrame | None:
-    """The group grids that sent no monthly report for the period: one row per village,
-    ``village_code`` and ``grids``. The hook of the grid-report feed (网格员月报), which
-    does not exist yet: None until it does, and the column stays empty, nothing guessed."""
-    return None
+    """The group grids without a monthly report (网格员月报) for a month whose deadline
+    (``assessment.grid_reports_due_day`` of the next month) falls in the period and has
+    come by the business date: one row per grid and month, with its township and village.
+    None while the grid-report feed has never loaded a row: nothing is guessed."""
+    if sql.query(connection, "assessment/grid_reports_present").empty:
+        return None
+    if not int(sql.query(connection, "assessment/grid_reports_loaded")["loaded_rows"].iloc[0]):
+        return None
+    values = {
+        "period_first": period.first,
+        "period_last": period.last,
+        "business_date": business_date,
+        "assessment__grid_reports_due_day": rules.assessment.grid_reports_due_day,
+    }
+    return _dates(sql.query(connection, "assessment/grids_not_reported", values), "due_date")
+
+
+def grids_not_reported(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, period: Period, business_date: date
+) -> pd.DataFrame | None:
+    """The group grids that sent no monthly report in time for the period: one row per
+    village, ``village_code`` and ``grids`` (grid-months); None without the feed."""
+    missing = grid_months_not_reported(connection, rules, period, business_date)
+    if missing is None:
+        return None
+    return missing.groupby("village_code", dropna=False).size().rename("grids").reset_index()
 
 
 def _not_reported(rows: pd.DataFrame, reported: pd.DataFrame | None) -> pd.Series:
@@ -256,7 +278,9 @@ def assessment(
     for name in (*ALERT_COUNTS, *CASE_COUNTS):
         rows[name] = rows[name].fillna(0).astype(int)
     rows["median_working_days_to_verify"] = rows["median_working_days_to_verify"].astype("Float64")
-    rows["grids_not_reported"] = _not_reported(rows, grids_not_reported(connection, period))
+    rows["grids_not_reported"] = _not_reported(
+        rows, grids_not_reported(connection, rules, period, business_date)
+    )
     return rows[COLUMNS].reset_index(drop=True)
 
 

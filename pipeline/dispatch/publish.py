@@ -35,6 +35,7 @@ from pipeline.dispatch.workbooks import overdue_alerts, write_township_workbooks
 from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import FeedPlan
+from pipeline.linkage.leads import unmatched_leads
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
 from pipeline.regional.warnings import regional_warnings
@@ -116,6 +117,13 @@ def _publish_alert_files(
     outputs = {
         name: atomic_write_bytes(outbox / name, csv_bytes(frame)) for name, frame in files.items()
     }
+    unmatched = unmatched_leads(connection)
+    if unmatched is not None:
+        # docs/outputs.md, "leads_unmatched.csv": names and phones as callers gave them, for
+        # the bureau's staff only (owner and group, as the quarantine).
+        outputs["leads_unmatched.csv"] = atomic_write_bytes(
+            outbox / "leads_unmatched.csv", csv_bytes(unmatched), mode=QUARANTINE_MODE
+        )
     findings = comparison_findings(connection, business_date)
     outputs["comparisons.csv"] = write_comparisons_csv(findings, outbox / "comparisons.csv")
     return outputs, findings

@@ -79,6 +79,13 @@ class Reference(_Frozen):
     field: Annotated[str, Field(pattern=IDENTIFIER)]
     feed: Annotated[str, Field(pattern=IDENTIFIER)]
     target: Annotated[str, Field(pattern=IDENTIFIER)]
+    # Further fields of the row that must equal these fields of that target's row (a grid
+    # report's 网格编号 and the household's): a row whose ``field`` is a target but whose
+    # ``same`` fields differ is quarantined with ``reason``; a row whose ``field`` is empty
+    # is not judged.
+    same: dict[
+        Annotated[str, Field(pattern=IDENTIFIER)], Annotated[str, Field(pattern=IDENTIFIER)]
+    ] = Field(default_factory=dict)
     reason: str = Field(min_length=1)
 
 
@@ -164,8 +171,9 @@ class FeedSpec(_Frozen):
         if self.format == "sql" and self.sql is None:
             raise ValueError("a sql feed needs its sql section")
         for reference in self.references:
-            if reference.field not in fields:
-                raise ValueError(f"references: {reference.field!r} is not a column")
+            for name in (reference.field, *reference.same):
+                if name not in fields:
+                    raise ValueError(f"references: {name!r} is not a column")
         if self.format != "sql" and self.sql is not None:
             raise ValueError("only a sql feed has a sql section")
         if self.repeated_key == "update" and self.kind != "increment":
@@ -231,9 +239,10 @@ def load_registry(folder: Path = FEEDS_DIR) -> dict[str, FeedSpec]:
     for spec in registry.values():
         for reference in spec.references:
             target = registry.get(reference.feed)
-            if target is None or reference.target not in target.by_field:
-                raise FeedConfigError(
-                    f"{folder / (spec.feed + '.yaml')}: references: "
-                    f"{reference.feed}.{reference.target} is not a declared field"
-                )
+            for wanted in (reference.target, *reference.same.values()):
+                if target is None or wanted not in target.by_field:
+                    raise FeedConfigError(
+                        f"{folder / (spec.feed + '.yaml')}: references: "
+                        f"{reference.feed}.{wanted} is not a declared field"
+                    )
     return registry

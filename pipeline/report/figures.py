@@ -24,7 +24,13 @@ from pipeline.assessment import (
     precision_by_township,
     running_period,
 )
-from pipeline.assessment.figures import DISTRICT, TOWNSHIP, cases_by_status, overdue_cases
+from pipeline.assessment.figures import (
+    DISTRICT,
+    TOWNSHIP,
+    cases_by_status,
+    grid_months_not_reported,
+    overdue_cases,
+)
 from pipeline.regional.warnings import regional_warnings
 from pipeline.vocabulary import GRADES
 
@@ -52,6 +58,9 @@ class DailyFigures:
     # The assistance cases by status, and the villages with overdue ones (counts only).
     cases: dict[str, int] = field(default_factory=dict)
     overdue_cases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The group grids without their monthly report (网格员月报) by its deadline in the
+    # running period, per township and village (grid names only, no household).
+    grids_not_reported: pd.DataFrame = field(default_factory=pd.DataFrame)
     # What verification teaches (docs/assistance.md, "Rule precision"): per category, and
     # the lines of the categories flagged as rules to recalibrate.
     precision: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -112,6 +121,7 @@ def daily_figures(
         regional[column] = pd.to_datetime(regional[column]).dt.strftime("%Y-%m-%d")
     period = running_period(rules, business_date)
     running = assessment(connection, rules, period, business_date)
+    not_reported = grid_months_not_reported(connection, rules, period, business_date)
     precision = precision_by_category(
         precision_by_township(connection, rules, business_date), rules
     )
@@ -130,6 +140,7 @@ def daily_figures(
         assessment_period=period,
         cases=cases_by_status(connection),
         overdue_cases=overdue_cases(connection, business_date),
+        grids_not_reported=pd.DataFrame() if not_reported is None else not_reported,
         precision=precision,
         precision_flags=flag_lines(precision, rules),
         precision_window_days=rules.precision.window_days,

@@ -48,6 +48,7 @@ def _assessment_context(figures: DailyFigures) -> dict[str, Any]:
             for status in CaseStatus
         ],
         "overdue_cases": _records(figures.overdue_cases),
+        "grids_not_reported": _records(figures.grids_not_reported),
         "precision": _records(figures.precision),
         "precision_flags": figures.precision_flags,
         "precision_window_days": figures.precision_window_days,
@@ -176,6 +177,12 @@ def _assessment_lines(figures: DailyFigures) -> list[str]:
         f"{row['township_name'] or row['township_code']} {row['village_name'] or row['village_code']}："
         f"{row['overdue_cases']}户，最长逾期{row['most_days_overdue']}天"
         for row in _records(figures.overdue_cases)
+    ] or ["无"]
+    lines += ["", "未按期报送网格员月报的组级网格（请村级网格长督促）："]
+    lines += [
+        f"{row['township_name'] or row['township_code']} {row['village_name'] or row['village_code']}："
+        f"{row['grid_name'] or row['grid_id']}（{row['report_month']}月报，应于{row['due_date']}前报送）"
+        for row in _records(figures.grids_not_reported)
     ] or ["无"]
     lines += ["", "规则精度：", *(figures.precision_flags or ["无需复核的规则"])]
     return lines

@@ -79,6 +79,11 @@ def build_signals(
     run_step(connection, "int_people", values)
     run_step(connection, "int_enrolment_quarantined_members", values)
     run_step(connection, "int_assistance_newest", values)
+    if "lead" in rules.categories:
+        # The day's leads matched to registered members, for sig_lead (docs/warning-rules.md).
+        from pipeline.linkage.leads import match_leads
+
+        match_leads(connection, values, business_date)
     # The categories of the rules, in the file's order (a code is checked when loaded to
     # be a word of lower-case letters, digits and single underscores: it names a table).
     for category in rules.categories.values():

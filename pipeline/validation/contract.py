@@ -65,8 +65,11 @@ def apply_contract(spec: FeedSpec, raw: pd.DataFrame, *, today: date) -> Contrac
             frame[f"{column.field}__sex"] = digit.map(
                 {**dict.fromkeys(range(1, 10, 2), "男"), **dict.fromkeys(range(0, 10, 2), "女")}
             )
+    # A derived expression may name the delivery's date as @delivery_date (a date after it
+    # is in the future).
+    delivery_date = {"delivery_date": np.datetime64(today, "s")}
     for name, expression in spec.derived.items():
-        frame[name] = frame.eval(expression, engine="python")
+        frame[name] = frame.eval(expression, engine="python", local_dict=delivery_date)
     reasons = pd.Series("", index=raw.index, dtype="object")
     found = [failure for failure in failures if not failure.empty]
     if found:

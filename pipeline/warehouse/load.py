@@ -220,7 +220,8 @@ def _check_references(
     registry: dict[str, FeedSpec],
     business_date: date,
 ) -> None:
-    """Quarantine the rows of the delivery in force that point at nothing in force.
+    """Quarantine the rows of the delivery in force (of every delivery of an increment)
+    that point at nothing in force, or at a target whose ``same`` fields differ.
 
     Judged again whenever either side loads: a member whose household arrives
     later comes back, a member whose household left the registry goes. The rows
@@ -231,22 +232,34 @@ def _check_references(
     ).fetchone()
     if not in_force or in_force[0] is None:
         return
-    delivery_date = in_force[0]
+    # A snapshot's delivery in force is judged; an increment's every delivery is.
+    dates = (
+        [in_force[0]]
+        if spec.kind == "snapshot"
+        else [
+            row[0]
+            for row in connection.execute(
+                "select delivery_date from meta.deliveries where feed = $feed order by 1",
+                {"feed": spec.feed},
+            ).fetchall()
+        ]
+    )
     table = statements.staging_table(spec)
+    passed: list[str] = []  # a row gets the reason of the first reference it fails
     for reference in spec.references:
         connection.execute(
-            "delete from meta.quarantine where feed = $feed and delivery_date = $delivery_date and reason = $reason",
-            {"feed": spec.feed, "delivery_date": delivery_date, "reason": reference.reason},
+            "delete from meta.quarantine where feed = $feed and delivery_date in "
+            "(select unnest($dates::date[])) and reason = $reason",
+            {"feed": spec.feed, "dates": dates, "reason": reference.reason},
         )
-        target = registry[reference.feed]
+        holds = statements.reference_holds_sql(reference, registry)
         orphans = connection.execute(
-            f"select * from {table} where delivery_date = $delivery_date "
-            f"and {statements.quote(reference.field)} is not null "
-            f"and {statements.quote(reference.field)} not in "
-            f"(select {statements.quote(reference.target)} from {statements.current_view(target)} "
-            f"where {statements.quote(reference.target)} is not null)",
-            {"delivery_date": delivery_date},
+            f"select delivered.* from {table} as delivered "
+            "where delivered.delivery_date in (select unnest($dates::date[])) "
+            f"and not {holds}" + "".join(f" and {earlier}" for earlier in passed),
+            {"dates": dates},
         ).df()
+        passed.append(holds)
         if orphans.empty:
             continue
         raw = [
@@ -263,13 +276,24 @@ def _check_references(
                 "row": orphans["source_row"].astype("string"),
                 "reason": reference.reason,
                 "raw": raw,
-                "delivery_date": delivery_date,
+                "delivery_date": orphans["delivery_date"],
                 "loaded_for_date": business_date,
             }
         )
         connection.register("orphans_quarantined", quarantined)
         connection.execute("insert into meta.quarantine by name select * from orphans_quarantined")
         connection.unregister("orphans_quarantined")
+    for delivery_date in dates:
+        _count_quarantined(connection, spec, plans, delivery_date)
+
+
+def _count_quarantined(
+    connection: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    plans: dict[str, FeedPlan],
+    delivery_date: date,
+) -> None:
+    """A delivery's figures after its rows were judged against the references again."""
     counts = connection.execute(
         "update meta.deliveries set "
         "rows_quarantined = (select count(*) from meta.quarantine "

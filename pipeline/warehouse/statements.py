@@ -6,7 +6,7 @@ quoted; values are always bound parameters. Each function returns one statement.
 
 from __future__ import annotations
 
-from pipeline.feeds.registry import FeedSpec
+from pipeline.feeds.registry import FeedSpec, Reference
 
 DUCKDB_TYPES = {
     "string": "varchar",
@@ -56,6 +56,21 @@ def add_column_sql(spec: FeedSpec, name: str) -> str:
     return f"alter table {staging_table(spec)} add column if not exists {quote(name)} {staging_columns(spec)[name]}"
 
 
+def reference_holds_sql(reference: Reference, registry: dict[str, FeedSpec]) -> str:
+    """True for a row of ``staging.stg_<feed> as delivered`` that ``reference`` lets
+    through: its field empty, or a target in force (with its ``same`` fields equal)."""
+    field = f"delivered.{quote(reference.field)}"
+    target = registry[reference.feed]
+    same = "".join(
+        f" and target.{quote(theirs)} = delivered.{quote(ours)}"
+        for ours, theirs in reference.same.items()
+    )
+    return (
+        f"({field} is null or exists (select 1 from {current_view(target)} as target "
+        f"where target.{quote(reference.target)} = {field}{same}))"
+    )
+
+
 def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
     """The state in force: the newest snapshot that has rows, or the newest row per key of
     an increment; rows pointing at nothing in force (``references``) are left out."""
@@ -68,10 +83,7 @@ def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
             f"    where feed = '{spec.feed}' and rows_loaded > 0\n)"
         )
     for reference in spec.references:
-        target = registry[reference.feed]
-        conditions.append(
-            f"{quote(reference.field)} in (select {quote(reference.target)} from {current_view(target)})"
-        )
+        conditions.append(reference_holds_sql(reference, registry))
     where = ("\nwhere " + "\n    and ".join(conditions)) if conditions else ""
     qualify = ""
     if spec.kind == "increment":
@@ -80,7 +92,10 @@ def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
             f"\nqualify row_number() over (\n"
             f"    partition by {key} order by delivery_date desc, source_row desc nulls last\n) = 1"
         )
-    return f"create or replace view {current_view(spec)} as\nselect * from {table}{where}{qualify}"
+    return (
+        f"create or replace view {current_view(spec)} as\n"
+        f"select delivered.* from {table} as delivered{where}{qualify}"
+    )
 
 
 def delete_delivery_sql(spec: FeedSpec) -> str:

@@ -370,7 +370,7 @@ def test_the_grid_report_hook_fills_its_column_once_it_exists(month, monkeypatch
     monkeypatch.setattr(
         module,
         "grids_not_reported",
-        lambda connection, period: pd.DataFrame({"village_code": [V11, V21], "grids": [2, 1]}),
+        lambda *_: pd.DataFrame({"village_code": [V11, V21], "grids": [2, 1]}),
     )
     table = rows_by_area(assessment(month, RULES, OCTOBER, TABLE_DAY))
     assert {area: row["grids_not_reported"] for area, row in table.items()} == {

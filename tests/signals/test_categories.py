@@ -1170,6 +1170,94 @@ DISASTER = [
     ),
 ]
 
+
+def grid_report(person: str, kind: str, when: date, text: str = "情况说明") -> list[Any]:
+    """A row of 网格员月报 for person's household, from its own grid."""
+    return [f"@{person}.grid", f"@{person}.household", when, kind, text, "张网格"]
+
+
+RED_TYPES = ("重大疾病", "意外事故", "自然灾害")
+OTHER_TYPES = ("家庭变故", "失业或收入骤减", "住房安全隐患", "饮水困难", "其他")
+GRID_REPORT = [
+    *(
+        case(
+            f"{kind}-monitored-red-other-orange",
+            (home("monitored", "脱贫户", head("a")), home("other", "一般农户", head("b"))),
+            {"grid_reports": [grid_report("a", kind, ago(3)), grid_report("b", kind, ago(3))]},
+            {"monitored": "red", "other": "orange"},
+            reason=("网格员上报", str(ago(3)), "张网格", f"“{kind}”", "情况说明"),
+        )
+        for kind in RED_TYPES
+    ),
+    *(
+        case(
+            f"{kind}-orange-monitored-or-not",
+            (home("monitored", "脱贫户", head("a")), home("other", "一般农户", head("b"))),
+            {"grid_reports": [grid_report("a", kind, ago(3)), grid_report("b", kind, ago(3))]},
+            {"monitored": "orange", "other": "orange"},
+            reason=(f"“{kind}”",),
+        )
+        for kind in OTHER_TYPES
+    ),
+    case(
+        "red-by-monitoring-status",
+        (
+            home("risk-open", "监测户/未消除", head("a")),
+            home("risk-cleared", "监测户/已消除", head("b")),
+        ),
+        {
+            "grid_reports": [
+                grid_report("a", "重大疾病", ago(1)),
+                grid_report("b", "重大疾病", ago(1)),
+            ]
+        },
+        {"risk-open": "red", "risk-cleared": "orange"},
+    ),
+    case(
+        "nothing-to-report-raises-nothing",
+        home("monitored", "脱贫户", head("a")),
+        {"grid_reports": [["@a.grid", None, ago(2), "无异常", None, "张网格"]]},
+        {"monitored": None},
+    ),
+    case(
+        "day-30-raises-day-31-does-not",
+        (home("day-30", "脱贫户", head("a")), home("day-31", "脱贫户", head("b"))),
+        {
+            "grid_reports": [
+                grid_report("a", "意外事故", ago(29)),
+                grid_report("b", "意外事故", ago(30)),
+            ]
+        },
+        {"day-30": "red", "day-31": None},
+    ),
+    case(
+        "two-reports-one-alert-both-quoted",
+        home("monitored", "脱贫户", head("a")),
+        {
+            "grid_reports": [
+                grid_report("a", "其他", ago(8), "甲事"),
+                grid_report("a", "重大疾病", ago(2), "乙事"),
+            ]
+        },
+        {"monitored": "red"},
+        reason=("甲事", "乙事"),
+    ),
+    case(
+        "bad-rows-quarantined-raise-nothing",
+        (home("monitored", "脱贫户", head("a")), home("neighbour", "脱贫户", head("b"), village=2)),
+        {
+            "grid_reports": [
+                ["@a.grid", "@a.household", ago(2), "生病了", "", "张网格"],  # unknown type
+                ["@a.grid", "@a.household", D + timedelta(days=1), "重大疾病", "", "张网格"],
+                ["@a.grid", None, ago(2), "重大疾病", "", "张网格"],  # no household
+                ["@a.grid", "@b.household", ago(2), "重大疾病", "", "张网格"],  # other grid
+            ]
+        },
+        {"monitored": None, "neighbour": None},
+        quarantined=4,
+    ),
+]
+
 INCOME_BELOW_LINE = [
     case(
         "lifted-out-below",
@@ -1352,6 +1440,10 @@ CATEGORIES = {
     "disaster": DISASTER,
     "income_below_line": INCOME_BELOW_LINE,
     "eligibility_review": ELIGIBILITY_REVIEW,
+    "grid_report": GRID_REPORT,
+    # Its table (matched by ID, by linkage above and below the threshold, ambiguous, two
+    # leads of one person) is tests/linkage/test_leads.py: it needs names of its own.
+    "lead": [],
 }
 
 
@@ -1364,6 +1456,7 @@ class World:
 
     number: int
     people: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (ID number, name)
+    homes: dict[str, str] = field(default_factory=dict)  # person key -> household id
 
     @property
     def township(self) -> str:
@@ -1390,6 +1483,10 @@ class World:
             return name
         if attribute == "float":  # as a spreadsheet cell formatted as a number holds it
             return float(id_number[:17] + "0")
+        if attribute == "household":
+            return self.homes[key]
+        if attribute == "grid":  # the household's 网格编号 in the registry
+            return f"{self.homes[key][:12]}G01"
         assert not attribute, value
         return id_number
 
@@ -1424,6 +1521,7 @@ def run_scenario(cases: list[Case], root: Path) -> tuple[Settings, dict[str, tup
                     f"测{number}{person.key}",
                 )
                 people.append(person)
+                world.homes[person.key] = household_id
                 feeds["members"].append(
                     [
                         household_id,

@@ -1,0 +1,198 @@
+"""Leads (群众反映线索) matched to registered members: ``signals.int_lead_matches``.
+
+A lead whose 身份证号 is a registered member's full ID number is that member. Every other
+lead is compared with the registry's members by probabilistic record linkage (Splink on
+DuckDB, the Fellegi-Sunter model): its name, township, village and what is left of the ID
+number (birth year, area code). Only the day's leads are linked, against the members of
+the blocks they fall in (same township key, or the same first character of the name), in
+an in-memory DuckDB of its own, so the warehouse's transaction is never touched.
+
+The model is fixed, so every run of a date gives the same probabilities:
+
+- m (how often a true match agrees at each level) from priors (``M_PRIORS``): what a
+  caller gets wrong about a person they know;
+- u (how often two different people agree by chance) estimated by random sampling of the
+  registry (``U_SAMPLE`` members, seed ``SEED``);
+- the prior of a pair being a match: one over the number of registered members.
+
+Nothing here logs a name, a number or a place: only counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline import sql
+from pipeline.alerts.rules import Rules
+
+log = logging.getLogger(__name__)
+
+SEED = 17
+# Members sampled for the u estimates: their pairs (about U_SAMPLE²/2) are non-matches.
+U_SAMPLE = 2000
+U_MAX_PAIRS = 2_000_000
+# Pairs below this probability are not worth keeping as candidates.
+MIN_CANDIDATE_PROBABILITY = 0.001
+
+# m: the share of true matches at each level, from what a caller gets wrong: a name off by
+# one character (a typo, a homophone), a township said with 乡 for 镇 (normalised away), a
+# village said wrongly now and then; a partial ID number that keeps its birth year and area.
+M_PRIORS: dict[str, tuple[float, ...]] = {
+    "name": (0.88, 0.10, 0.02),
+    "township": (0.97, 0.03),
+    "village": (0.90, 0.10),
+    "birth_year": (0.97, 0.03),
+    "area_code": (0.97, 0.03),
+}
+
+
+def _levels(column: str, fuzzy: str | None = None) -> list[dict[str, Any]]:
+    m = M_PRIORS[column]
+    levels: list[dict[str, Any]] = [
+        {
+            "sql_condition": f'"{column}_l" is null or "{column}_r" is null',
+            "label_for_charts": "null",
+            "is_null_level": True,
+        },
+        {
+            "sql_condition": f'"{column}_l" = "{column}_r"',
+            "label_for_charts": "exact",
+            "m_probability": m[0],
+        },
+    ]
+    if fuzzy is not None:
+        levels.append({"sql_condition": fuzzy, "label_for_charts": "close", "m_probability": m[1]})
+    levels.append({"sql_condition": "else", "label_for_charts": "else", "m_probability": m[-1]})
+    return levels
+
+
+def settings(members: int) -> dict[str, Any]:
+    """The Splink model: comparisons with their m priors, the blocking of the predictions."""
+    # A name one character off (a typo or a homophone): same length, one substitution.
+    close_name = 'length("name_l") = length("name_r") and levenshtein("name_l", "name_r") = 1'
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": 1 / max(members, 2),
+        "comparisons": [
+            {"output_column_name": "name", "comparison_levels": _levels("name", close_name)},
+            {"output_column_name": "township", "comparison_levels": _levels("township")},
+            {"output_column_name": "village", "comparison_levels": _levels("village")},
+            {"output_column_name": "birth_year", "comparison_levels": _levels("birth_year")},
+            {"output_column_name": "area_code", "comparison_levels": _levels("area_code")},
+        ],
+        "blocking_rules_to_generate_predictions": [
+            'l."township" = r."township"',
+            'l."name_first" = r."name_first"',
+        ],
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": [],
+    }
+
+
+COLUMNS = ["unique_id", "name", "name_first", "township", "village", "birth_year", "area_code"]
+
+
+def score_pairs(
+    leads: pd.DataFrame, candidates: pd.DataFrame, sample: pd.DataFrame, members: int
+) -> pd.DataFrame:
+    """Scored pairs (lead_id, id_number, match_probability) of ``leads`` and the registry's
+    ``candidates``; u estimated on ``sample`` of the registry."""
+    empty = pd.DataFrame({"lead_id": [], "id_number": [], "match_probability": []})
+    if leads.empty or candidates.empty:
+        return empty
+    from splink import DuckDBAPI, Linker
+
+    with duckdb.connect() as connection:
+        connection.execute("set threads to 1")  # the same order of work, the same result
+        api = DuckDBAPI(connection)
+        sample_table = api.register(sample[COLUMNS].copy(), dataset_display_name="registry_sample")
+        linker = Linker(sample_table, settings(members), log_level=None)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_MAX_PAIRS, seed=SEED, min_count_per_level=None, num_chunks=1
+        )
+        left = api.register(leads[COLUMNS].copy(), dataset_display_name="leads")
+        right = api.register(candidates[COLUMNS].copy(), dataset_display_name="registry")
+        predictions = linker.inference.predict_between(
+            left,
+            right,
+            threshold_match_probability=MIN_CANDIDATE_PROBABILITY,
+            warning_mode="never",
+        ).as_pandas_dataframe()
+    if predictions.empty:
+        return empty
+    return pd.DataFrame(
+        {
+            "lead_id": predictions["unique_id_l"].astype(str),
+            "id_number": predictions["unique_id_r"].astype(str),
+            "match_probability": predictions["match_probability"].astype(float).round(6),
+        }
+    ).sort_values(["lead_id", "id_number"], ignore_index=True)
+
+
+def match_leads(
+    connection: duckdb.DuckDBPyConnection, values: dict[str, Any], business_date: date
+) -> dict[str, int]:
+    """``signals.int_lead_inputs``, ``signals.int_lead_pairs`` and
+    ``signals.int_lead_matches`` for the business date; returns counts by status."""
+    sql.script(connection, "linkage/place_keys")
+    sql.materialise(connection, "linkage/lead_inputs", "signals.int_lead_inputs", values)
+    leads = connection.execute(
+        "select * from signals.int_lead_inputs "
+        "where id_number_matched is null and not coalesce(township_unknown, false)"
+    ).df()
+    pairs = pd.DataFrame({"lead_id": [], "id_number": [], "match_probability": []})
+    if not leads.empty:
+        sql.materialise(connection, "linkage/registry_people", "signals.int_linkage_registry")
+        members = connection.execute("select count(*) from signals.int_linkage_registry").fetchone()
+        total = int(members[0]) if members else 0
+        # The registry's members in the leads' blocks, and a fixed sample for u.
+        candidates = connection.execute(
+            "select * from signals.int_linkage_registry where township in "
+            "(select township from signals.int_lead_inputs) or name_first in "
+            "(select name_first from signals.int_lead_inputs)"
+        ).df()
+        sample = connection.execute(
+            "select * from signals.int_linkage_registry order by hash(unique_id, $seed) limit $n",
+            {"seed": SEED, "n": U_SAMPLE},
+        ).df()
+        leads = leads.assign(unique_id=leads["lead_id"])
+        pairs = score_pairs(leads, candidates, sample, total)
+        connection.execute("drop table signals.int_linkage_registry")
+    connection.register("lead_pairs_scored", pairs)
+    connection.execute(
+        "create or replace table signals.int_lead_pairs as select "
+        "lead_id::varchar as lead_id, id_number::varchar as id_number, "
+        "match_probability::double as match_probability from lead_pairs_scored"
+    )
+    connection.unregister("lead_pairs_scored")
+    sql.materialise(connection, "linkage/lead_matches", "signals.int_lead_matches", values)
+    counts = dict(
+        connection.execute(
+            "select status, count(*) from signals.int_lead_matches group by status"
+        ).fetchall()
+    )
+    log.info("leads of %s linked: %s", business_date, counts)
+    return {str(key): int(value) for key, value in counts.items()}
+
+
+def lead_parameters(rules: Rules) -> dict[str, Any]:
+    """Defaults for the values the linkage steps read when the rules lack a ``lead`` entry."""
+    return {"lead__match_probability": 0.9, "lead__listed_candidates": 3}
+
+
+def unmatched_leads(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """The rows of leads_unmatched.csv, or None when the day matched no leads (no table)."""
+    exists = connection.execute(
+        "select count(*) from duckdb_tables() "
+        "where schema_name = 'signals' and table_name = 'int_lead_matches'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    sql.script(connection, "linkage/place_keys")
+    return sql.query(connection, "linkage/leads_unmatched")
