@@ -259,38 +259,7 @@ class _Planter:
                     continue
         # Last, from a stream of their own, so that no earlier case's draws change.
         self.grid_reports(units, random.Random(self.rng.random()))
-        self.leads(units, random.Random(self.rng.random()))
         return self.cases
-
-    def leads(self, units: int, rng: random.Random) -> None:
-        """群众反映线索 (lead): per unit, a registered household head named in a petition with
-        the full ID number, matched by it (orange). Leads to be found by name and village,
-        with the linkage's probability, are not planted yet."""
-        pool = [
-            h
-            for h in self.pool
-            if h.household_id not in self.cases.frozen and h.head.listed_on(self.days[-1])
-        ]
-        rng.shuffle(pool)
-        for number, household in enumerate(pool[:units], 1):
-            day = rng.choice(self.days)
-            village = household.village
-            self.add_increment_row(
-                "leads",
-                day,
-                {
-                    "lead_id": f"XS{day:%Y%m%d}{number:03d}",
-                    "source": rng.choice(("信访", "12317", "自主申报")),
-                    "registered_on": day,
-                    "person_name": household.head.name,
-                    "id_text": household.head.id_number,
-                    "township_said": village.township.name,
-                    "village_said": village.name,
-                    "phone": None,
-                    "summary": "反映家中有人患病 医疗费用负担重 生活困难",
-                },
-            )
-            self.cases.signal(household, "lead", "orange", "群众反映线索（身份证号）")
 
     def grid_reports(self, units: int, rng: random.Random) -> None:
         """网格员上报 (grid_report): per unit, a monitored household with 重大疾病 (red) and

@@ -189,20 +189,24 @@ def _detail_sheet(sheet: Worksheet, alerts: pd.DataFrame, rules: Rules) -> None:
     results_column = detail_letter("核实结果")
     results.add(f"{results_column}2:{results_column}{last}")
     sheet.add_data_validation(results)
+    _date_check(sheet, "核实日期", detail_letter("核实日期"), last)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
+    _print_setup(sheet, "1:1")
+
+
+def _date_check(sheet: Worksheet, title: str, column: str, last: int) -> None:
+    """A date (after 2000-01-01) or nothing in ``column`` from row 2 to ``last``."""
     dates = DataValidation(
         type="date",
         operator="greaterThan",
         formula1="36526",
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="核实日期",
+        errorTitle=title,
         error="请填写日期，例如 2026-03-05",
     )
-    dates_column = detail_letter("核实日期")
-    dates.add(f"{dates_column}2:{dates_column}{last}")
+    dates.add(f"{column}2:{column}{last}")
     sheet.add_data_validation(dates)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{last}"
-    _print_setup(sheet, "1:1")
 
 
 def _summary_sheet(
@@ -448,18 +452,7 @@ def _ledger_sheet(
     types_column = get_column_letter(ledger_column("帮扶措施类别"))
     types.add(f"{types_column}2:{types_column}{checked}")
     sheet.add_data_validation(types)
-    dates = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="36526",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="落实日期",
-        error="请填写日期，例如 2026-03-05",
-    )
-    dates_column = get_column_letter(date_column)
-    dates.add(f"{dates_column}2:{dates_column}{checked}")
-    sheet.add_data_validation(dates)
+    _date_check(sheet, "落实日期", get_column_letter(date_column), checked)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(LEDGER_COLUMNS))}{last}"
     _print_setup(sheet, "1:1")
 

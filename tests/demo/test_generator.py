@@ -574,7 +574,8 @@ def test_truth_lists_the_planted_alerts_deterministically(
 
     alerts = truth["alerts"]
     assert isinstance(alerts, list)
-    assert {entry["category"] for entry in alerts} == set(load_rules().categories)
+    # Leads are not planted yet (tests/test_demo_alerts.py, NOT_PLANTED_YET).
+    assert {entry["category"] for entry in alerts} == set(load_rules().categories) - {"lead"}
     keys = [(entry["household_id"], entry["category"]) for entry in alerts]
     assert len(keys) == len(set(keys)), "one alert per household and category"
     assert {entry["grade"] for entry in alerts} <= {"yellow", "orange", "red"}

@@ -207,6 +207,14 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> dict[date, DayResult]:
             ["=APP1", h[1], ids["a"], HYPERLINK, V1, recent, "因病", "是"],
             ["-APP2", None, ids["k"], CALC, V2, recent, "其他", "否"],
         ],
+        # the grid's own words, quoted in the grid_report alert's reason
+        "grid_reports": [[f"{V3}G01", h[6], recent, "家庭变故", HYPERLINK, CALC]],
+        # a lead matched by ID number (its summary in the reason), and one matched to nobody
+        # (in leads_unmatched.csv as it came)
+        "leads": [
+            ["=XS1", "信访", recent, "户主六", ids["h"], TOWN_2, "=三村", PLUS, HYPERLINK],
+            ["+XS2", "12317", recent, "无此人", None, CALC, AT, "-1", CALC],
+        ],
     }
     assert set(feeds) | {"med_claims"} == set(registry), "every feed carries planted values"
     for feed, rows in feeds.items():
