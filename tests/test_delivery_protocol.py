@@ -263,6 +263,8 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
     deliver("hrss_employment", D1, [hrss_row(1)])
     result = run_day(settings, D1)
     assert (result.outbox / "quarantine.csv").stat().st_mode & 0o777 == 0o640
+    # Leads not matched keep names and phones as callers gave them: for the bureau's staff.
+    assert (result.outbox / "leads_unmatched.csv").stat().st_mode & 0o777 == 0o640
     manifest = json.loads((result.outbox / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["outputs"]) == {
         "quarantine.csv",
@@ -270,6 +272,7 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
         "overdue.csv",
         "feedback_rejections.csv",
         "assistance.csv",
+        "leads_unmatched.csv",
         "regional_alerts.csv",
         "comparisons.csv",
         "elimination_candidates.csv",  # D1 is the 1st: the monthly list
