@@ -189,7 +189,8 @@ def fpwarn_daily() -> None:
         steps.raise_alerts(business)
         return str(business.runs.alert_report)
 
-    @task
+    # In the warehouse pool: it links the day's leads in the district warehouse.
+    @task(pool=WAREHOUSE_POOL)
     def partitions(day: str, warehouse: str) -> list[str]:
         from pipeline import steps
 

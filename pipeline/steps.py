@@ -291,13 +291,27 @@ def load_warehouse(day: Day) -> dict[str, FeedPlan]:
 
 
 def check_partitions(day: Day) -> list[str]:
-    """The partitions' names, one task each (empty when the district runs whole); refuses
-    a deployment in which some registered township is in no partition."""
+    """The partitions' names, one task each (empty when the district runs whole), the day's
+    leads linked for them; refuses a deployment in which some registered township is in no
+    partition."""
     from pipeline.partitions.run import check_coverage
 
     if day.partitions:
         check_coverage(day.settings, list(day.partitions))
+        link_leads(day)
     return [partition.name for partition in day.partitions]
+
+
+def link_leads(day: Day) -> None:
+    """A partitioned run's leads, linked once against the whole district's registry (a
+    partition sees only its own members) before the partitions raise their alerts."""
+    if "lead" not in day.rules.categories:
+        return
+    from pipeline.signals.build import link_district_leads
+    from pipeline.warehouse import load
+
+    with timings.stage("signals"), load.connect(day.settings.home) as connection:
+        link_district_leads(connection, day.rules, day.business_date)
 
 
 def raise_alerts(day: Day, progress: Progress | None = None) -> None:

@@ -38,16 +38,19 @@ def raise_alerts_in(
     returns: list[ReturnedWorkbook],
     registry: dict[str, FeedSpec],
     *,
-    checks: bool = True,
+    district: bool = True,
 ) -> AlertsOutcome:
     """Signals, alerts, regional warnings and comparisons in one transaction of
-    ``connection``; with ``checks``, the signals' data-quality checks too (a partition
-    leaves them to the merge, which sees every household). The caller closes the
-    connection; a fault rolls the transaction back."""
+    ``connection``; for the whole ``district``, the signals' data-quality checks and the
+    linkage of the day's leads too (a partition leaves the checks to the merge, which sees
+    every household, and reads the leads as linked for the district). The caller closes
+    the connection; a fault rolls the transaction back."""
     connection.begin()
     try:
         with stage("signals"):
-            signals = build_signals(connection, rules, business_date, registry, checks=checks)
+            signals = build_signals(
+                connection, rules, business_date, registry, checks=district, link_leads=district
+            )
         with stage("alerts"):
             alerts = update_alerts(connection, rules, business_date, returns)
         with stage("assistance"):

@@ -117,7 +117,7 @@ def _publish_alert_files(
     outputs = {
         name: atomic_write_bytes(outbox / name, csv_bytes(frame)) for name, frame in files.items()
     }
-    unmatched = unmatched_leads(connection)
+    unmatched = unmatched_leads(connection, business_date)
     if unmatched is not None:
         # docs/outputs.md, "leads_unmatched.csv": names and phones as callers gave them, for
         # the bureau's staff only (owner and group, as the quarantine).

@@ -1,4 +1,4 @@
-"""Leads (群众反映线索) matched to registered members: ``signals.int_lead_matches``.
+"""Leads (群众反映线索) matched to registered members: ``linkage.lead_matches``.
 
 A lead whose 身份证号 is a registered member's full ID number is that member. Every other
 lead is compared with the registry's members by probabilistic record linkage (Splink on
@@ -138,8 +138,10 @@ def score_pairs(
 def match_leads(
     connection: duckdb.DuckDBPyConnection, values: dict[str, Any], business_date: date
 ) -> dict[str, int]:
-    """``signals.int_lead_inputs``, ``signals.int_lead_pairs`` and
-    ``signals.int_lead_matches`` for the business date; returns counts by status."""
+    """The business date's leads linked to the registry's members (``signals.int_people``
+    and ``signals.int_households`` of this date must be there): their rows of
+    ``linkage.lead_matches``, replaced; returns the counts by status."""
+    sql.script(connection, "linkage/schema")
     sql.script(connection, "linkage/place_keys")
     sql.materialise(connection, "linkage/lead_inputs", "signals.int_lead_inputs", values)
     leads = connection.execute(
@@ -171,10 +173,16 @@ def match_leads(
         "match_probability::double as match_probability from lead_pairs_scored"
     )
     connection.unregister("lead_pairs_scored")
-    sql.materialise(connection, "linkage/lead_matches", "signals.int_lead_matches", values)
+    day = {"business_date": business_date}
+    connection.execute("delete from linkage.lead_matches where business_date = $business_date", day)
+    sql.insert(connection, "linkage/lead_matches", "linkage.lead_matches", values)
+    connection.execute("drop table signals.int_lead_pairs")
+    connection.execute("drop table signals.int_lead_inputs")
     counts = dict(
         connection.execute(
-            "select status, count(*) from signals.int_lead_matches group by status"
+            "select status, count(*) from linkage.lead_matches "
+            "where business_date = $business_date group by status",
+            day,
         ).fetchall()
     )
     log.info("leads of %s linked: %s", business_date, counts)
@@ -186,13 +194,24 @@ def lead_parameters(rules: Rules) -> dict[str, Any]:
     return {"lead__match_probability": 0.9, "lead__listed_candidates": 3}
 
 
-def unmatched_leads(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
-    """The rows of leads_unmatched.csv, or None when the day matched no leads (no table)."""
-    exists = connection.execute(
-        "select count(*) from duckdb_tables() "
-        "where schema_name = 'signals' and table_name = 'int_lead_matches'"
+def has_lead_matches(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``linkage.lead_matches`` is there (a warehouse that never linked has none)."""
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'linkage' and table_name = 'lead_matches'"
     ).fetchone()
-    if not exists or not exists[0]:
+    views = connection.execute(
+        "select count(*) from duckdb_views() where database_name = current_database() "
+        "and schema_name = 'linkage' and view_name = 'lead_matches'"
+    ).fetchone()
+    return bool(found and found[0]) or bool(views and views[0])
+
+
+def unmatched_leads(
+    connection: duckdb.DuckDBPyConnection, business_date: date
+) -> pd.DataFrame | None:
+    """The rows of leads_unmatched.csv, or None when no run linked leads (no table)."""
+    if not has_lead_matches(connection):
         return None
     sql.script(connection, "linkage/place_keys")
-    return sql.query(connection, "linkage/leads_unmatched")
+    return sql.query(connection, "linkage/leads_unmatched", {"business_date": business_date})

@@ -83,7 +83,9 @@ def raise_partition(
     """One partition's alerts and township files for ``business_date``; returns its report."""
     returns = returns_for(partition, partitions, read_returns(settings.inbox))
     with connect_partition(settings.home, partition, registry) as connection:
-        outcome = raise_alerts_in(connection, rules, business_date, returns, registry, checks=False)
+        outcome = raise_alerts_in(
+            connection, rules, business_date, returns, registry, district=False
+        )
         files = publish_township_files(
             connection, rules, business_date, settings.home.outbox(business_date), partition.owns
         )

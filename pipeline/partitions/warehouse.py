@@ -31,6 +31,8 @@ from pipeline.warehouse.statements import quote
 
 # The schemas a partition computes; everything else it reads from the district.
 COMPUTED_SCHEMAS = ("signals", "alerts", "assistance", "regional", "comparisons")
+# What a partition reads whole from the district: its bookkeeping, the leads as linked.
+SHARED_SCHEMAS = ("meta", "linkage")
 AREA_COLUMNS = ("village_code", "township_code")
 DISTRICT = "district"
 
@@ -89,8 +91,7 @@ def _create_views(
     connection.executemany(
         "insert into scope.prefixes values (?)", [[prefix] for prefix in partition.prefixes]
     )
-    for schema in ("staging", "meta"):
-        connection.execute(f"create schema if not exists {schema}")
+    connection.execute("create schema if not exists staging")
     # A feed is split by its own area column, or through the feed it references once that
     # one is split: in the order of the references.
     split: dict[str, FeedSpec] = {}
@@ -110,11 +111,14 @@ def _create_views(
             f"create or replace view staging.{quote(name)} as "
             f"select * from {DISTRICT}.staging.{quote(name)}{where}"
         )
-    for name in _district_objects(connection, "meta"):
-        connection.execute(
-            f"create or replace view meta.{quote(name)} as "
-            f"select * from {DISTRICT}.meta.{quote(name)}"
-        )
+    # The bookkeeping, and the leads as linked once for the whole district, read as they are.
+    for schema in SHARED_SCHEMAS:
+        connection.execute(f"create schema if not exists {schema}")
+        for name in _district_objects(connection, schema):
+            connection.execute(
+                f"create or replace view {schema}.{quote(name)} as "
+                f"select * from {DISTRICT}.{schema}.{quote(name)}"
+            )
 
 
 def connect_partition(
@@ -139,7 +143,7 @@ def connect_merged(home: Home, partitions: list[Partition]) -> duckdb.DuckDBPyCo
     connection = quiet(duckdb.connect())
     try:
         _attach_district(connection, home)
-        for schema in ("staging", "meta"):
+        for schema in ("staging", *SHARED_SCHEMAS):
             connection.execute(f"create schema {schema}")
             for name in _district_objects(connection, schema):
                 connection.execute(

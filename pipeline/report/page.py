@@ -235,8 +235,12 @@ def write_report_beside(figures: DailyFigures, outbox: Path) -> Callable[[], dic
     CPU-bound, and the caller has workbooks to write meanwhile); the call returned waits
     for them and gives their digests. Each file appears whole or not at all."""
     try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this system: drawn here and now
+        # Not fork: a process that has linked leads (Splink) or run DuckDB's threads is no
+        # safe parent for a forked child (matplotlib segfaulted in one). The fork server
+        # starts once, clean, with the drawing modules imported.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["pipeline.report.page"])
+    except ValueError:  # no fork server on this system: drawn here and now
         outputs = write_report(figures, outbox)
         return lambda: outputs
     pool = ProcessPoolExecutor(2, mp_context=context)

@@ -9,6 +9,8 @@ Chinese. ``signals.raised`` unions them for the alert lifecycle.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -67,10 +69,12 @@ def build_signals(
     registry: dict[str, FeedSpec] | None = None,
     *,
     checks: bool = True,
+    link_leads: bool = True,
 ) -> SignalReport:
     """Every category's signals for ``business_date``, in ``signals.raised``; with
     ``checks``, the data-quality warnings and unlinked people of ``signal_checks`` too (a
-    partition leaves them to the merge, which sees every household)."""
+    partition leaves them to the merge, which sees every household); with ``link_leads``,
+    the day's leads linked to the registry (a partition reads the district's links)."""
     values, warnings = parameters(rules, business_date)
     report = SignalReport(warnings=warnings)
     connection.execute("create schema if not exists signals")
@@ -80,10 +84,14 @@ def build_signals(
     run_step(connection, "int_enrolment_quarantined_members", values)
     run_step(connection, "int_assistance_newest", values)
     if "lead" in rules.categories:
-        # The day's leads matched to registered members, for sig_lead (docs/warning-rules.md).
-        from pipeline.linkage.leads import match_leads
+        # The day's leads matched to registered members, for sig_lead (docs/warning-rules.md):
+        # linked here in a district run; a partitioned run links them once for the whole
+        # district before its partitions (pipeline/steps.py, link_leads).
+        if link_leads:
+            from pipeline.linkage.leads import match_leads
 
-        match_leads(connection, values, business_date)
+            match_leads(connection, values, business_date)
+        run_step(connection, "int_lead_matches", values)
     # The categories of the rules, in the file's order (a code is checked when loaded to
     # be a word of lower-case letters, digits and single underscores: it names a table).
     for category in rules.categories.values():
@@ -97,6 +105,33 @@ def build_signals(
     if checks:
         signal_checks(connection, report, registry)
     return report
+
+
+def link_district_leads(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date
+) -> dict[str, int]:
+    """The day's leads linked against the whole district's registry into
+    ``linkage.lead_matches``, in one transaction of the district warehouse, before the
+    partitions raise their alerts (each sees only its own households, and the probabilities
+    must not depend on how the district is cut). Leaves no signals table behind."""
+    from pipeline.linkage.leads import match_leads
+
+    values, _ = parameters(rules, business_date)
+    connection.begin()
+    try:
+        connection.execute("create schema if not exists signals")
+        install_department_text(connection)
+        run_step(connection, "int_households", values)
+        run_step(connection, "int_people", values)
+        counts = match_leads(connection, values, business_date)
+        connection.execute("drop table signals.int_people")
+        connection.execute("drop table signals.int_households")
+        connection.commit()
+    except BaseException:
+        with suppress(duckdb.Error):  # the fault that got us here is the one to report
+            connection.rollback()
+        raise
+    return counts
 
 
 def signal_checks(

@@ -1,4 +1,4 @@
--- One row per lead of the business date: how it was matched, or why it was not. Reads the
+-- One row per lead of the business date (for linkage.lead_matches): how it was matched, or why it was not. Reads the
 -- leads (signals.int_lead_inputs) and the scored candidate pairs of the linkage
 -- (signals.int_lead_pairs: lead_id, id_number, match_probability). A lead is matched by a
 -- registered member's full ID number, else by the one candidate at or above
@@ -60,6 +60,7 @@ best as (
 
 final as (
     select
+        $business_date::date as business_date,
         leads.lead_id,
         leads.source,
         leads.registered_on,

@@ -18,6 +18,6 @@ select
     township_code as 乡镇代码,
     round(match_probability, 3) as 最高匹配概率,
     candidates as 候选人
-from signals.int_lead_matches
-where status <> 'matched'
+from linkage.lead_matches
+where business_date = $business_date::date and status <> 'matched'
 order by lead_id

@@ -1,5 +1,5 @@
 -- One row per household that a lead of the business date names (群众反映线索): each matched
--- lead of signals.int_lead_matches (pipeline/linkage/leads.py), all of one household's in
+-- lead of signals.int_lead_matches (the day's rows of linkage.lead_matches), all of one household's in
 -- one reason. Orange, or the grade its source is configured to raise.
 with graded as (
     select
