@@ -10,7 +10,6 @@ Chinese. ``signals.raised`` unions them for the alert lifecycle.
 from __future__ import annotations
 
 from contextlib import suppress
-
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
