@@ -66,6 +66,9 @@ class DeliveryResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    # Of the rows quarantined, those only their ID number kept out that record linkage
+    # matched to a registry member and the alerts use (pipeline/linkage/rows.py).
+    rows_recovered: int = 0
     # Data rows of a delivery rejected whole: not read into the warehouse, not quarantined.
     rows_rejected: int = 0
     encoding: str | None = None
@@ -417,7 +420,7 @@ def _write_chunk(
     """A chunk's loadable rows and its quarantine into the staged Parquet files; returns
     the number of rows quarantined."""
     kept = reasons[reasons == ""].index
-    rows = _typed_for_parquet(spec, typed.loc[kept, [column.field for column in spec.columns]])
+    rows = typed_for_parquet(spec, typed.loc[kept, [column.field for column in spec.columns]])
     rows.insert(0, "source_row", _source_rows(spec, kept))
     rows.insert(0, "source_file", file)
     rows_file.write_table(pa.Table.from_pandas(rows, schema=rows_file.schema, preserve_index=False))
@@ -450,7 +453,7 @@ def _source_rows(spec: FeedSpec, kept: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=range(len(kept)), dtype="Int64")
 
 
-def _typed_for_parquet(spec: FeedSpec, rows: pd.DataFrame) -> pd.DataFrame:
+def typed_for_parquet(spec: FeedSpec, rows: pd.DataFrame) -> pd.DataFrame:
     """The contract's typed columns as Arrow takes them: dates as datetime64 (Arrow makes
     them date32), text as Python strings (Arrow's string), numbers as numbers."""
     for column in spec.columns:

@@ -41,6 +41,8 @@ def _entry(delivery: DeliveryResult) -> dict[str, Any]:
         "rows_loaded": delivery.rows_loaded,
         "rows_quarantined": delivery.rows_quarantined,
     }
+    if delivery.rows_recovered:
+        entry["rows_recovered"] = delivery.rows_recovered
     if delivery.rows_rejected:
         entry["rows_rejected"] = delivery.rows_rejected
     if delivery.encoding:
@@ -165,6 +167,10 @@ def build_manifest(
             **{count: sum(getattr(delivery, count) for delivery in read) for count in COUNTS},
             "deliveries": [_entry(delivery) for delivery in shown],
         }
+        recovered = sum(delivery.rows_recovered for delivery in read)
+        if recovered:
+            # A part of rows_quarantined (pipeline/linkage/rows.py): counted once.
+            feeds[feed]["rows_recovered"] = recovered
         for delivery in read:
             warnings.extend(f"{spec.title}（{delivery.file}）：{note}" for note in delivery.notes)
         warnings.extend(

@@ -77,3 +77,13 @@ def _into(
 def script(connection: duckdb.DuckDBPyConnection, step: str) -> None:
     """A step of several statements without parameters (a schema, a macro)."""
     connection.execute(step_sql(step))
+
+
+def relation_exists(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether the connection's database has a table or a view ``schema.name``."""
+    rows = connection.execute(
+        "select 1 from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = $schema and table_name = $name",
+        {"schema": schema, "name": name},
+    ).fetchall()
+    return bool(rows)

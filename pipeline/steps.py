@@ -284,7 +284,9 @@ def load_warehouse(day: Day) -> dict[str, FeedPlan]:
     from pipeline.warehouse import load
 
     with timings.stage("warehouse"):
-        return load.load_run(day.settings.home, day.business_date, day.registry).plans
+        return load.load_run(
+            day.settings.home, day.business_date, day.registry, day.rules.linkage
+        ).plans
 
 
 # -- signals and alerts ------------------------------------------------------------------

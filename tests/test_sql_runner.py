@@ -145,5 +145,6 @@ def test_a_threshold_changed_in_a_copy_of_the_rules_is_bound_in_its_step(
     (water,) = recording.bound["signals/sig_water_unsafe"]
     assert water["water_unsafe__red_open_days"] == 16
     assert water["water_unsafe__immediate_types"] == ["水质不达标", "水源污染"]
-    (unemployment,) = recording.bound["signals/sig_unemployment"]
-    assert unemployment["labourer__min_age"] == 18
+    # Who is a labourer is decided once, with each person (int_people.is_labourer).
+    (people,) = recording.bound["signals/int_people"]
+    assert people["labourer__min_age"] == 18

@@ -4,11 +4,11 @@ Parsed into frozen objects and validated when loaded; a mistake names the file a
 field. Every number here is configuration, never a constant in code.
 
 **A category is its entry and its SQL step.** The categories are the entries under
-``categories:``, in the file's order: label, feeds, departments, near_line_raises, help
-and its own ``thresholds``; its step is ``sql/signals/sig_<code>.sql``, which must exist
-when the rules are loaded. A regional rule is likewise an entry under ``regional.rules``
-(label, scope, thresholds) and its step ``sql/regional/reg_<code>.sql``. Adding either is
-a YAML entry and a SQL file, no code.
+``categories:``, in the file's order: label, feeds, departments, near_line_raises, help,
+channel (发现渠道) and its own ``thresholds``; its step is ``sql/signals/sig_<code>.sql``,
+which must exist when the rules are loaded. A regional rule is likewise an entry under
+``regional.rules`` (label, scope, thresholds) and its step ``sql/regional/reg_<code>.sql``.
+Adding either is a YAML entry and a SQL file, no code.
 
 **Thresholds typed by code.** Every entry is validated as one member of a tagged union
 whose tag is the entry's code (its key, copied into the entry first): a code the code
@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union, get_args
 
 import yaml
 from pydantic import (
@@ -206,6 +206,14 @@ OpenThresholds = Annotated[dict[Code, Any], AfterValidator(_scalars)]
 
 T = TypeVar("T")
 
+# 发现渠道: the ways the policy names for a household at risk to be found, the report's
+# section "发现渠道" (docs/warning-rules.md, "Categories"). A category's ``channel``.
+Channel = Literal["部门筛查预警", "基层干部排查", "群众反映线索", "农户自主申报"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+# The channel of a category whose entry names none (a rules file older than the key):
+# the department data, the channel of most categories.
+DEFAULT_CHANNEL: Channel = "部门筛查预警"
+
 
 class _Entry(_Frozen):
     """An entry of a mapping of the file (a category, a regional rule): its key is its code."""
@@ -227,7 +235,31 @@ class Category(_Entry, Generic[T]):
     # Whom its alerts go to: the household's group grid (组级网格员), or its village head
     # (村级网格长), e.g. for what the group grid worker reported himself.
     route_to: Literal["grid", "village"] = "grid"
+    # Through which channel its alerts are found (发现渠道, one of CHANNELS).
+    channel: Channel = DEFAULT_CHANNEL
+    # For a category raised from leads (``lead``): the channel of the leads of a 来源 found
+    # through another channel than the category's (自主申报: 农户自主申报).
+    source_channels: dict[str, Channel] = Field(default_factory=dict)
     thresholds: T = Field(default_factory=dict, validate_default=True)
+
+    @field_validator("source_channels", mode="before")
+    @classmethod
+    def _sources_as_text(cls, sources: Any) -> Any:
+        # 12317 unquoted in YAML is a number; the feed's 来源 is its text.
+        if isinstance(sources, dict):
+            return {str(source): channel for source, channel in sources.items()}
+        return sources
+
+    @field_validator("source_channels")
+    @classmethod
+    def _sources_named(cls, sources: dict[str, Channel]) -> dict[str, Channel]:
+        if any(not source.strip() for source in sources):
+            raise ValueError("a lead source (来源) may not be empty")
+        return sources
+
+    def channel_of_source(self, source: str) -> Channel:
+        """The channel of this category's leads of ``source``."""
+        return self.source_channels.get(source, self.channel)
 
     @property
     def step(self) -> str:
@@ -375,6 +407,15 @@ class Precision(_Frozen):
     floor: float = Field(gt=0, lt=1)
 
 
+class Linkage(_Frozen):
+    """Rows that lost their ID number (docs/warning-rules.md, "Rows that lost their ID
+    number"): a row quarantined only for its ID number, proposed as a registry member."""
+
+    # A proposal at or above this probability is used for the alerts, if ``use_for_alerts``.
+    row_match_probability: float = Field(default=0.99, gt=0, le=1)
+    use_for_alerts: bool = True
+
+
 class Rules(_Frozen):
     monitoring_line: dict[int, float] = Field(min_length=1)
     rural_income_per_capita: dict[int, float] = Field(min_length=1)
@@ -387,6 +428,7 @@ class Rules(_Frozen):
     assistance: Assistance
     assessment: Assessment
     precision: Precision
+    linkage: Linkage = Linkage()
     # Validated below to hold every grade.
     verify_within_working_days: dict[str, int]
     # Days added to or corrected in the official calendar: dates, or ranges

@@ -36,6 +36,7 @@ from pipeline.elimination.candidates import elimination_candidates, is_list_day
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import FeedPlan
 from pipeline.linkage.leads import unmatched_leads
+from pipeline.linkage.rows import linkage_candidates
 from pipeline.manifest import build_manifest
 from pipeline.outbox import atomic_write_bytes, atomic_write_text, csv_bytes
 from pipeline.regional.warnings import regional_warnings
@@ -123,6 +124,12 @@ def _publish_alert_files(
         # the bureau's staff only (owner and group, as the quarantine).
         outputs["leads_unmatched.csv"] = atomic_write_bytes(
             outbox / "leads_unmatched.csv", csv_bytes(unmatched), mode=QUARANTINE_MODE
+        )
+    candidates = linkage_candidates(connection, business_date)
+    if candidates is not None:
+        # docs/outputs.md, "linkage_candidates.csv": the data engineer's, as the quarantine.
+        outputs["linkage_candidates.csv"] = atomic_write_bytes(
+            outbox / "linkage_candidates.csv", csv_bytes(candidates), mode=QUARANTINE_MODE
         )
     findings = comparison_findings(connection, business_date)
     outputs["comparisons.csv"] = write_comparisons_csv(findings, outbox / "comparisons.csv")

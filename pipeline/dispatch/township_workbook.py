@@ -101,3 +101,22 @@ def ledger_column(header: str) -> int:
     return next(
         number for number, column in enumerate(LEDGER_COLUMNS, 1) if column.header == header
     )
+
+
+# The township's leads (群众反映线索) of the day whose person the linkage could not find among
+# the registered members (docs/outputs.md, "Township workbooks"), for the villages to locate on
+# the ground. Nothing is read back from it: a person found in a registered household comes back
+# through the grid's monthly report (grid_reports) with the household's 户编号.
+LEAD_SHEET = "线索核查"
+LEAD_COLUMNS: tuple[DetailColumn, ...] = (
+    DetailColumn("线索编号", 14, wrapped=True),
+    DetailColumn("来源", 8),
+    DetailColumn("登记日期", 10),
+    DetailColumn("当事人姓名", 9, wrapped=True),
+    DetailColumn("身份证号", 19),
+    DetailColumn("村", 10, wrapped=True),
+    DetailColumn("联系电话", 13),
+    DetailColumn("内容摘要", 36, wrapped=True),
+    DetailColumn("未找到原因", 24, wrapped=True),
+    DetailColumn("候选人", 40, wrapped=True),
+)

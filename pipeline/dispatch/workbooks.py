@@ -8,7 +8,11 @@ gives the counts, who is responsible, and the overdue alerts for the township
 head. A township with assistance cases not closed also gets the 帮扶台账 sheet, its
 cases and the measures recorded, with columns for the grid to fill in, and the 汇总
 sheet lists its overdue cases (docs/assistance.md, "The assistance ledger"). A
-township's workbook holds that township's households only.
+township with leads of the day whose person the linkage could not find (群众反映线索,
+ambiguous or below the match threshold) gets the 线索核查 sheet, for its villages to locate
+the person on the ground; a township with such a lead and nothing else to send gets its
+workbook for it (docs/outputs.md, "Township workbooks"). A township's workbook holds that
+township's households and leads only.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from pipeline.dispatch.township_workbook import (
     DETAIL_COLUMNS,
     DETAIL_SHEET,
     FILLED_IN,
+    LEAD_COLUMNS,
+    LEAD_SHEET,
     LEDGER_COLUMNS,
     LEDGER_FILLED_IN,
     LEDGER_SHEET,
@@ -49,6 +55,7 @@ from pipeline.dispatch.township_workbook import (
     detail_letter,
     ledger_column,
 )
+from pipeline.linkage.leads import has_lead_matches
 from pipeline.outbox import atomic_write_bytes
 from pipeline.safe_text import put_cell, township_file_name
 from pipeline.vocabulary import GRADE_LABELS, GRADES, CaseStatus
@@ -71,6 +78,16 @@ MAX_ROW_HEIGHT = 409.0
 # Rows below the 帮扶台账 sheet's last that keep its drop-down and date check: a grid worker
 # adds a measure by copying a case's row below the others.
 LEDGER_SPARE_ROWS = 200
+# The first row of the 线索核查 sheet: what the village does with a lead, and that the sheet
+# is not returned (a person found comes back through the grid's monthly report).
+LEAD_INSTRUCTION = (
+    "以下是今日群众反映线索（信访、12317、媒体、舆情、自主申报）中，未能在登记农户中确定当事人的线索"
+    "（没有人员达到匹配概率阈值，或有几名人员都达到、无法确定是哪一位）。请村级网格长组织网格员，"
+    "根据当事人姓名、村、联系电话和内容摘要实地找到当事人，核实反映的情况；候选人是登记农户中"
+    "可能是当事人的人员，供查找时参考。当事人属于已登记农户的，由该户所在组级网格在网格员月报中"
+    "填写该户户编号上报（情况类型按实际选择，情况说明中写明线索编号），报送后即进入预警核实。"
+    "本表不需要填写，也不需要交回。"
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,7 @@ class TownshipWorkbook:
     sha256: str
     alerts: int
     cases: int = 0
+    leads: int = 0
 
 
 def workbook_name(township_code: str, township_name: str, business_date: date) -> str:
@@ -217,6 +235,7 @@ def _summary_sheet(
     head: dict[str, str],
     rules: Rules,
     cases: pd.DataFrame | None = None,
+    leads: int = 0,
 ) -> None:
     sheet.title = SUMMARY_SHEET
     put_cell(
@@ -305,15 +324,23 @@ def _summary_sheet(
                 if isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"
     if cases is not None and not cases.empty:
-        _overdue_cases(sheet, row + 2, cases, rules)
+        row = _overdue_cases(sheet, row + 2, cases, rules)
+    if leads:
+        put_cell(
+            sheet,
+            row + 2,
+            1,
+            f"群众反映线索待实地查找当事人：{leads} 条，详见“{LEAD_SHEET}”工作表",
+        ).font = Font(bold=True)
     for column, width in enumerate((34, 22, 14, 18, 14, 14, 12, 12), 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     _print_setup(sheet)
 
 
-def _overdue_cases(sheet: Worksheet, row: int, cases: pd.DataFrame, rules: Rules) -> None:
+def _overdue_cases(sheet: Worksheet, row: int, cases: pd.DataFrame, rules: Rules) -> int:
     """The 汇总 sheet's lines on the township's assistance cases, from ``row``: how many
-    await help, are in place or overdue, and the overdue ones for the township head."""
+    await help, are in place or overdue, and the overdue ones for the township head;
+    returns the last row written."""
     counts = cases["status"].value_counts()
     put_cell(
         sheet,
@@ -332,7 +359,7 @@ def _overdue_cases(sheet: Worksheet, row: int, cases: pd.DataFrame, rules: Rules
         bold=True
     )
     if overdue.empty:
-        return
+        return row
     row += 1
     _style_header(
         sheet,
@@ -356,6 +383,7 @@ def _overdue_cases(sheet: Worksheet, row: int, cases: pd.DataFrame, rules: Rules
             cell.border = BORDER
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
+    return row
 
 
 def _labels(rules: Rules, codes: str) -> list[str]:
@@ -464,6 +492,77 @@ def _present(value: object) -> object:
     return value
 
 
+def _plain(value: object) -> str:
+    """A value as the text of a cell: nothing for a missing one."""
+    present = _present(value)
+    return "" if present is None else str(present)
+
+
+def _said(value: object) -> str:
+    """A lead's text as a cell shows it, any ID or mobile number in it masked."""
+    return mask_text(_plain(value))
+
+
+def _lead_sheet(sheet: Worksheet, leads: pd.DataFrame) -> None:
+    """线索核查: what to do first, then one row per lead of the township whose person was
+    not found, as the caller gave it (ID and phone masked), with why and the candidates.
+    Nothing on it is read back (docs/outputs.md, "Township workbooks")."""
+    sheet.title = LEAD_SHEET
+    for number, declared in enumerate(LEAD_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = declared.width
+    last_column = get_column_letter(len(LEAD_COLUMNS))
+    note = put_cell(sheet, 1, 1, LEAD_INSTRUCTION)
+    note.font = Font(size=10, bold=True)
+    note.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.merge_cells(f"A1:{last_column}1")
+    # Its lines across the merged width, and one more: a line cut off would hide what to do.
+    lines = -(-_display_width(LEAD_INSTRUCTION) // sum(column.width for column in LEAD_COLUMNS))
+    sheet.row_dimensions[1].height = min(13.0 * (lines + 1) + 4, MAX_ROW_HEIGHT)
+    _style_header(sheet, 2, [column.header for column in LEAD_COLUMNS], ())
+    sheet.row_dimensions[2].height = 30
+    sheet.freeze_panes = "B3"
+    styles: dict[tuple[int, bool], StyleArray] = {}
+    for row_number, lead in enumerate(leads.itertuples(index=False), 3):
+        values: list[object] = [
+            _plain(lead.lead_id),
+            _plain(lead.source),
+            _present(lead.registered_on),
+            _said(lead.person_name),
+            mask_id_number(_present(lead.id_text)),
+            _said(lead.village_said),
+            mask_phone(_present(lead.phone)),
+            _said(lead.summary),
+            _plain(lead.reason),
+            _said(lead.candidates) or "无",
+        ]
+        sheet.row_dimensions[row_number].height = _row_height(values, LEAD_COLUMNS)
+        for column, value in enumerate(values, 1):
+            cell = put_cell(sheet, row_number, column, value)
+            key = (column, isinstance(value, date))
+            if key in styles:
+                cell._style = copy(styles[key])
+                continue
+            cell.border = BORDER
+            cell.font = BODY_FONT
+            cell.alignment = Alignment(vertical="top", wrap_text=LEAD_COLUMNS[column - 1].wrapped)
+            if key[1]:
+                cell.number_format = "yyyy-mm-dd"
+            styles[key] = copy(cell._style)
+    sheet.auto_filter.ref = f"A2:{last_column}{max(len(leads) + 2, 3)}"
+    _print_setup(sheet, "2:2")
+
+
+def township_leads(connection: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
+    """The leads of ``business_date`` for the 线索核查 sheets: those of the townships whose
+    households the connection holds (a partition's own), ambiguous or unmatched; none when
+    the warehouse never linked leads (no ``linkage.lead_matches``)."""
+    if not has_lead_matches(connection):
+        return pd.DataFrame(columns=["township_code", "township_name"])
+    leads = sql.query(connection, "dispatch/township_leads", {"business_date": business_date})
+    leads["registered_on"] = pd.to_datetime(leads["registered_on"]).dt.date
+    return leads
+
+
 def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("first_raised", "last_updated", "verify_by"):
         frame[name] = pd.to_datetime(frame[name]).dt.date
@@ -492,25 +591,39 @@ def workbook_bytes(workbook: Workbook) -> bytes:
 def write_township_workbooks(
     connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date, folder: Path
 ) -> list[TownshipWorkbook]:
-    """One workbook per township with at least one open alert or assistance case not
-    closed, written atomically."""
+    """One workbook per township with at least one open alert, assistance case not
+    closed or lead of the day to locate, written atomically."""
     alerts = _dates(sql.query(connection, "dispatch/township_alerts"))
     cases, measures = township_cases(connection, business_date)
+    leads = township_leads(connection, business_date)
     heads = {
         row["township_code"]: row
         for row in sql.query(connection, "dispatch/township_heads").to_dict("records")
     }
     written = []
     codes = sorted(
-        {str(code) for code in (*alerts["township_code"], *cases["township_code"]) if code == code}
+        {
+            str(code)
+            for code in (
+                *alerts["township_code"],
+                *cases["township_code"],
+                *leads["township_code"],
+            )
+            if code == code
+        }
     )
     for code in codes:
         township_alerts = alerts[alerts["township_code"] == code]
         open_cases = cases[cases["township_code"] == code]
+        to_locate = leads[leads["township_code"] == code]
         name = next(
             (
                 str(value)
-                for value in (*township_alerts["township_name"], *open_cases["township_name"])
+                for value in (
+                    *township_alerts["township_name"],
+                    *open_cases["township_name"],
+                    *to_locate["township_name"],
+                )
                 if isinstance(value, str)
             ),
             code,
@@ -524,6 +637,7 @@ def write_township_workbooks(
             heads.get(code, {}),
             rules,
             open_cases,
+            len(to_locate),
         )
         _detail_sheet(workbook.create_sheet(), township_alerts, rules)
         if not open_cases.empty:
@@ -534,10 +648,20 @@ def write_township_workbooks(
                 measures[measures["case_id"].isin(case_ids)],
                 rules,
             )
+        if not to_locate.empty:
+            _lead_sheet(workbook.create_sheet(), to_locate)
         path = folder / workbook_name(code, name, business_date)
         digest = atomic_write_bytes(path, workbook_bytes(workbook))
         written.append(
-            TownshipWorkbook(code, name, path, digest, len(township_alerts), len(open_cases))
+            TownshipWorkbook(
+                code,
+                name,
+                path,
+                digest,
+                len(township_alerts),
+                len(open_cases),
+                len(to_locate),
+            )
         )
     return written
 

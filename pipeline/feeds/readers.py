@@ -106,7 +106,7 @@ def encoding_note(declared: str, actual: str, text: str | bytes) -> str | None:
     return f"文件编码与约定不符：约定 {declared.upper()}，实际按 {actual.upper()} 读取"
 
 
-def _map_headers(spec: FeedSpec, headers: Sequence[object]) -> tuple[dict[int, str], list[str]]:
+def map_headers(spec: FeedSpec, headers: Sequence[object]) -> tuple[dict[int, str], list[str]]:
     """Position of each registry field in the header row; unknown headers for the notes."""
     wanted: dict[str, str] = {}
     for column in spec.columns:
@@ -188,7 +188,7 @@ class _Tables:
 
     def __init__(self, spec: FeedSpec, header: Sequence[object]) -> None:
         self.spec = spec
-        self.positions, unknown = _map_headers(spec, header)
+        self.positions, unknown = map_headers(spec, header)
         self.patterns = [re.compile(pattern) for pattern in spec.footer_patterns]
         self.original_headers = _unique(
             [

@@ -121,6 +121,9 @@ class FeedSpec(_Frozen):
     derived: dict[str, str] = Field(default_factory=dict)
     references: tuple[Reference, ...] = ()
     footer_patterns: tuple[str, ...] = DEFAULT_FOOTER_PATTERNS
+    # The column holding the person's name: a row quarantined only for its ID number is
+    # proposed as a registry member by that name and what is left of the number.
+    person_name: str | None = None
 
     @field_validator("encoding")
     @classmethod
@@ -180,6 +183,12 @@ class FeedSpec(_Frozen):
             raise ValueError(
                 "repeated_key: update keeps a history of the rows: only an increment feed has one"
             )
+        if self.person_name is not None:
+            named = self.by_field.get(self.person_name)
+            if named is None or named.type != "string":
+                raise ValueError(f"person_name: {self.person_name!r} is not a text column")
+            if not self.id_number_field:
+                raise ValueError("person_name: the feed has no ID number column to recover")
         if self.format == "sql" and self.deadline is not None:
             raise ValueError("deadline: a database feed is read when the run comes, never awaited")
         return self
@@ -187,6 +196,11 @@ class FeedSpec(_Frozen):
     @cached_property
     def by_field(self) -> dict[str, Column]:
         return {column.field: column for column in self.columns}
+
+    @property
+    def id_number_field(self) -> str | None:
+        """The feed's (first) ID number column."""
+        return next((column.field for column in self.columns if column.type == "id_number"), None)
 
     @property
     def is_file_feed(self) -> bool:

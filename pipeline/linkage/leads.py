@@ -20,6 +20,7 @@ Nothing here logs a name, a number or a place: only counts.
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import date
 from typing import Any
@@ -33,9 +34,10 @@ from pipeline.alerts.rules import Rules
 log = logging.getLogger(__name__)
 
 SEED = 17
-# Members sampled for the u estimates: their pairs (about U_SAMPLE²/2) are non-matches.
+# Members sampled for the u estimates, and the pairs of them compared (non-matches): enough
+# for the levels two strangers reach by chance, in a fraction of a second.
 U_SAMPLE = 2000
-U_MAX_PAIRS = 2_000_000
+U_MAX_PAIRS = 300_000
 # Pairs below this probability are not worth keeping as candidates.
 MIN_CANDIDATE_PROBABILITY = 0.001
 
@@ -99,31 +101,43 @@ COLUMNS = ["unique_id", "name", "name_first", "township", "village", "birth_year
 
 
 def score_pairs(
-    leads: pd.DataFrame, candidates: pd.DataFrame, sample: pd.DataFrame, members: int
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    sample: pd.DataFrame,
+    model: dict[str, Any],
+    columns: list[str],
+    *,
+    max_pairs: int = U_MAX_PAIRS,
 ) -> pd.DataFrame:
-    """Scored pairs (lead_id, id_number, match_probability) of ``leads`` and the registry's
-    ``candidates``; u estimated on ``sample`` of the registry."""
+    """Scored pairs (lead_id: the left record's id, id_number: the right one's,
+    match_probability) of ``left`` and the registry's ``right`` under the Splink ``model``,
+    its u estimated on ``sample`` of the registry."""
     empty = pd.DataFrame({"lead_id": [], "id_number": [], "match_probability": []})
-    if leads.empty or candidates.empty:
+    if left.empty or right.empty:
         return empty
     from splink import DuckDBAPI, Linker
 
     with duckdb.connect() as connection:
         connection.execute("set threads to 1")  # the same order of work, the same result
         api = DuckDBAPI(connection)
-        sample_table = api.register(sample[COLUMNS].copy(), dataset_display_name="registry_sample")
-        linker = Linker(sample_table, settings(members), log_level=None)
+        sample_table = api.register(sample[columns].copy(), dataset_display_name="registry_sample")
+        linker = Linker(sample_table, model, log_level=None)
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=U_MAX_PAIRS, seed=SEED, min_count_per_level=None, num_chunks=1
+            max_pairs=max_pairs, seed=SEED, min_count_per_level=None, num_chunks=1
         )
-        left = api.register(leads[COLUMNS].copy(), dataset_display_name="leads")
-        right = api.register(candidates[COLUMNS].copy(), dataset_display_name="registry")
+        left_table = api.register(left[columns].copy(), dataset_display_name="records")
+        right_table = api.register(right[columns].copy(), dataset_display_name="registry")
         predictions = linker.inference.predict_between(
-            left,
-            right,
+            left_table,
+            right_table,
             threshold_match_probability=MIN_CANDIDATE_PROBABILITY,
             warning_mode="never",
         ).as_pandas_dataframe()
+    # Splink's objects hold the in-memory database in reference cycles: collected now, its
+    # threads end with it. Left to linger, they made a process that forks afterwards (the
+    # feed workers of the next date, the report's drawing) hang or crash in the child.
+    del linker, api, sample_table, left_table, right_table
+    gc.collect()
     if predictions.empty:
         return empty
     return pd.DataFrame(
@@ -164,7 +178,7 @@ def match_leads(
             {"seed": SEED, "n": U_SAMPLE},
         ).df()
         leads = leads.assign(unique_id=leads["lead_id"])
-        pairs = score_pairs(leads, candidates, sample, total)
+        pairs = score_pairs(leads, candidates, sample, settings(total), COLUMNS)
         connection.execute("drop table signals.int_linkage_registry")
     connection.register("lead_pairs_scored", pairs)
     connection.execute(
@@ -196,15 +210,7 @@ def lead_parameters(rules: Rules) -> dict[str, Any]:
 
 def has_lead_matches(connection: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``linkage.lead_matches`` is there (a warehouse that never linked has none)."""
-    found = connection.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'linkage' and table_name = 'lead_matches'"
-    ).fetchone()
-    views = connection.execute(
-        "select count(*) from duckdb_views() where database_name = current_database() "
-        "and schema_name = 'linkage' and view_name = 'lead_matches'"
-    ).fetchone()
-    return bool(found and found[0]) or bool(views and views[0])
+    return sql.relation_exists(connection, "linkage", "lead_matches")
 
 
 def unmatched_leads(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline import sql
 from pipeline.alerts.lifecycle import open_alerts
-from pipeline.alerts.rules import Rules
+from pipeline.alerts.rules import CHANNELS, DEFAULT_CHANNEL, Rules
 from pipeline.assessment import (
     Period,
     assessment,
@@ -31,6 +31,8 @@ from pipeline.assessment.figures import (
     grid_months_not_reported,
     overdue_cases,
 )
+from pipeline.feeds.registry import load_registry
+from pipeline.linkage.leads import has_lead_matches
 from pipeline.regional.warnings import regional_warnings
 from pipeline.vocabulary import GRADES
 
@@ -67,6 +69,16 @@ class DailyFigures:
     precision_flags: list[str] = field(default_factory=list)
     precision_window_days: int = 0
     precision_floor: float = 0.0
+    # 发现渠道 (docs/warning-rules.md, "Categories"): per channel of the rules, the alerts
+    # raised on the date and those open, and the leads of the date matched to a registered
+    # member (None for a channel no lead is found through) — CHANNEL_COLUMNS.
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The date's leads per source with its channel, by what the linkage decided
+    # (LEAD_COLUMNS); None for a warehouse that never linked leads.
+    lead_sources: pd.DataFrame | None = None
+    # Whether the grids' monthly reports were ever delivered: without them nothing says
+    # which grids did not report (``grids_not_reported`` is then empty).
+    grid_reports_loaded: bool = False
 
 
 def _sql(connection: duckdb.DuckDBPyConnection, name: str, values: dict[str, Any]) -> pd.DataFrame:
@@ -82,6 +94,97 @@ def _by_grade(alerts: pd.DataFrame, key: str) -> pd.DataFrame:
     )
     table["total"] = table.sum(axis=1)
     return table.reset_index()
+
+
+CHANNEL_COLUMNS = ["channel", "raised", "open", "leads_matched"]
+LEAD_COLUMNS = [
+    "source",
+    "channel",
+    "leads",
+    "matched",
+    "matched_by_id_number",
+    "matched_by_linkage",
+    "ambiguous",
+    "unmatched",
+    "township_unknown",
+]
+# The category raised from the leads (``sql/signals/sig_lead.sql``), and the channel of
+# the leads when the rules have no such category.
+LEAD_CATEGORY = "lead"
+LEAD_CHANNEL = "群众反映线索"
+
+
+def _source_order() -> list[str]:
+    """The leads' sources in the order of the feed's contract (信访, 12317, …)."""
+    spec = load_registry().get("leads")
+    column = spec.by_field.get("source") if spec is not None else None
+    return list(column.values or ()) if column is not None else []
+
+
+def lead_sources(
+    connection: duckdb.DuckDBPyConnection, rules: Rules, business_date: date
+) -> pd.DataFrame | None:
+    """The date's leads per source (every source of the feed's contract, a source without
+    leads with zeros) and the channel each is found through; None when the warehouse has no
+    ``linkage.lead_matches`` (it never linked leads)."""
+    if not has_lead_matches(connection):
+        return None
+    counts = _sql(connection, "channel_leads", {"business_date": business_date})
+    sources = [*_source_order(), *counts["source"]]
+    frame = (
+        pd.DataFrame({"source": list(dict.fromkeys(sources))})
+        .merge(counts, on="source", how="left")
+        .fillna(0)
+    )
+    category = rules.categories.get(LEAD_CATEGORY)
+    frame.insert(
+        1,
+        "channel",
+        [
+            category.channel_of_source(source) if category is not None else LEAD_CHANNEL
+            for source in frame["source"]
+        ],
+    )
+    numbers = LEAD_COLUMNS[2:]
+    frame[numbers] = frame[numbers].astype(int)
+    return frame[LEAD_COLUMNS]
+
+
+def channel_figures(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    business_date: date,
+    sources: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Per channel, in the policy's order: the alerts raised on the date and those open
+    (each category counted under its ``channel``), and the matched leads of the date
+    (``leads_matched``: a household's lead alert may hold several leads of several
+    sources, so leads are counted, not alerts; None for a channel of no lead)."""
+    counts = _sql(connection, "channel_alerts", {"business_date": business_date})
+    counts["channel"] = counts["category"].map(
+        lambda code: rules.categories[code].channel if code in rules.categories else DEFAULT_CHANNEL
+    )
+    alerts = counts.groupby("channel")[["raised", "open"]].sum()
+    category = rules.categories.get(LEAD_CATEGORY)
+    lead_channels = (
+        {category.channel, *category.source_channels.values()} if category else {LEAD_CHANNEL}
+    )
+    matched = sources.groupby("channel")["matched"].sum() if sources is not None else None
+    leads: list[int | None] = [
+        int(matched.get(channel, 0))
+        if matched is not None and (channel in lead_channels or channel in matched.index)
+        else None
+        for channel in CHANNELS
+    ]
+    return pd.DataFrame(
+        {
+            "channel": list(CHANNELS),
+            "raised": [int(alerts["raised"].get(channel, 0)) for channel in CHANNELS],
+            "open": [int(alerts["open"].get(channel, 0)) for channel in CHANNELS],
+            "leads_matched": pd.Series(leads, dtype=object),
+        },
+        columns=CHANNEL_COLUMNS,
+    )
 
 
 def daily_figures(
@@ -125,6 +228,7 @@ def daily_figures(
     precision = precision_by_category(
         precision_by_township(connection, rules, business_date), rules
     )
+    sources = lead_sources(connection, rules, business_date)
     return DailyFigures(
         business_date=business_date,
         headline=headline,
@@ -145,4 +249,7 @@ def daily_figures(
         precision_flags=flag_lines(precision, rules),
         precision_window_days=rules.precision.window_days,
         precision_floor=rules.precision.floor,
+        channels=channel_figures(connection, rules, business_date, sources),
+        lead_sources=sources,
+        grid_reports_loaded=not_reported is not None,
     )

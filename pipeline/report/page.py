@@ -56,6 +56,48 @@ def _assessment_context(figures: DailyFigures) -> dict[str, Any]:
     }
 
 
+# What the section 发现渠道 says below its tables.
+CHANNEL_NOTES = (
+    "预警按其类别的发现渠道计（config/rules.yaml 中各类别的 channel）；今日发现的预警含当日已核实或撤回的。",
+    "今日匹配线索按来源计当日匹配到登记成员的线索条数：同一户当日的线索合为一条预警，可含几种来源，"
+    "故线索数可多于预警数；线索引发的预警计在其类别的渠道，不按线索来源拆分。",
+)
+LEAD_COUNTS = {
+    "matched_by_id_number": "按身份证号匹配",
+    "matched_by_linkage": "按姓名等信息匹配",
+    "ambiguous": "多个候选",
+    "unmatched": "未匹配",
+    "township_unknown": "乡镇无法识别",
+}
+
+
+def _channels_context(figures: DailyFigures) -> dict[str, Any]:
+    """The section 发现渠道: counts per channel and lead source, and how many grids did not
+    send their monthly report (listed in the section 考核评估), no household named."""
+    sources = figures.lead_sources
+    source_rows = _records(sources) if sources is not None else []
+    channels = [
+        {
+            **row,
+            "sources": [source for source in source_rows if source["channel"] == row["channel"]],
+        }
+        for row in _records(figures.channels)
+    ]
+    missing = figures.grids_not_reported
+    return {
+        "channels": channels,
+        "channel_notes": CHANNEL_NOTES,
+        "lead_counts": LEAD_COUNTS,
+        "lead_sources": None if sources is None else source_rows,
+        "lead_totals": None
+        if sources is None
+        else {column: int(sources[column].sum()) for column in ("leads", *LEAD_COUNTS)},
+        "grid_reports_loaded": figures.grid_reports_loaded,
+        "grids_missing": int(missing["grid_id"].nunique()) if "grid_id" in missing else 0,
+        "grid_months_missing": len(missing),
+    }
+
+
 def report_html(figures: DailyFigures) -> str:
     drawn = charts.chart_svgs(figures)
     return TEMPLATES.get_template("report.html.j2").render(
@@ -67,6 +109,7 @@ def report_html(figures: DailyFigures) -> str:
         charts={name: drawn[name] for name in charts.DISTRIBUTION},
         precision_chart=drawn["precision"],
         **_assessment_context(figures),
+        **_channels_context(figures),
         verification=figures.verification.to_dict("records"),
         townships=figures.by_township.to_dict("records"),
         regional=figures.regional.to_dict("records"),
@@ -188,6 +231,40 @@ def _assessment_lines(figures: DailyFigures) -> list[str]:
     return lines
 
 
+def _channel_lines(figures: DailyFigures) -> list[str]:
+    """The PDF's page 发现渠道: the lines of the HTML's section."""
+    context = _channels_context(figures)
+    lines = []
+    for row in context["channels"]:
+        line = f"{row['channel']}：今日发现预警{row['raised']}，在办预警{row['open']}"
+        if row["leads_matched"] is not None:
+            line += f"，今日匹配线索{row['leads_matched']}"
+        by_source = "，".join(
+            f"{source['source']} {source['matched']}" for source in row["sources"]
+        )
+        lines.append(f"{line}（其中{by_source}）" if by_source else line)
+    lines += ["", "今日线索："]
+    totals = context["lead_totals"]
+    if totals is None:
+        lines.append("本数仓尚未进行过线索匹配，无线索数据")
+    else:
+        for source in [*context["lead_sources"], {"source": "合计", **totals}]:
+            counts = "，".join(f"{label}{source[key]}" for key, label in LEAD_COUNTS.items())
+            lines.append(f"{source['source']}：{source['leads']}条；{counts}")
+        lines.append("未匹配、多个候选和乡镇无法识别的线索见 leads_unmatched.csv，请人工核查")
+    lines.append("")
+    if context["grid_reports_loaded"]:
+        period = figures.assessment_period
+        lines.append(
+            f"基层干部排查：考核期{period.label() if period else ''}内未按期报送网格员月报的组级网格"
+            f"{context['grids_missing']}个（{context['grid_months_missing']}个网格月），"
+            "名单见“考核评估与帮扶台账”页"
+        )
+    else:
+        lines.append("基层干部排查：网格员月报尚未交付，无法统计未按期报送的网格")
+    return [*lines, "", *CHANNEL_NOTES]
+
+
 def report_pdf(figures: DailyFigures) -> bytes:
     """The printable report: headline, the four charts, regional warnings and feed health."""
     buffer = io.BytesIO()
@@ -220,6 +297,12 @@ def report_pdf(figures: DailyFigures) -> bytes:
         _text_page(pdf, "规模性返贫风险预警与部门数据交付", [*regional, "", *feeds])
         _text_page(
             pdf,
+            f"发现渠道（{figures.business_date}）",
+            _channel_lines(figures),
+            by_display_width=True,
+        )
+        _text_page(
+            pdf,
             f"考核评估与帮扶台账（{figures.business_date}）",
             _assessment_lines(figures),
             by_display_width=True,
@@ -235,12 +318,8 @@ def write_report_beside(figures: DailyFigures, outbox: Path) -> Callable[[], dic
     CPU-bound, and the caller has workbooks to write meanwhile); the call returned waits
     for them and gives their digests. Each file appears whole or not at all."""
     try:
-        # Not fork: a process that has linked leads (Splink) or run DuckDB's threads is no
-        # safe parent for a forked child (matplotlib segfaulted in one). The fork server
-        # starts once, clean, with the drawing modules imported.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipeline.report.page"])
-    except ValueError:  # no fork server on this system: drawn here and now
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this system: drawn here and now
         outputs = write_report(figures, outbox)
         return lambda: outputs
     pool = ProcessPoolExecutor(2, mp_context=context)

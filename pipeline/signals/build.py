@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from pipeline import sql
 from pipeline.alerts.rules import Rules
@@ -100,10 +101,49 @@ def build_signals(
         for category in rules.categories.values()
     )
     connection.execute(f"create or replace table signals.raised as {union}")
+    _note_recovered_rows(connection, rules, values, registry)
     report.raised = connection.execute("select count(*) from signals.raised").fetchone()[0]  # type: ignore[index]
     if checks:
         signal_checks(connection, report, registry)
     return report
+
+
+def _note_recovered_rows(
+    connection: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    values: dict[str, Any],
+    registry: dict[str, FeedSpec] | None,
+) -> None:
+    """A signal of a household whose evidence may rest on a row that lost its ID number
+    and was matched by name says so in its reason (docs/warning-rules.md)."""
+    if not sql.relation_exists(connection, "linkage", "row_matches"):
+        return
+    feeds = registry if registry is not None else load_registry()
+    category_feeds = pd.DataFrame(
+        [
+            {"category": code, "feed": feed, "snapshot": feeds[feed].kind == "snapshot"}
+            for code, category in rules.categories.items()
+            for feed in category.feeds
+            if feed in feeds
+        ],
+        columns=["category", "feed", "snapshot"],
+    ).astype({"snapshot": bool})
+    connection.register("category_feeds", category_feeds)
+    try:
+        notes = sql.query(connection, "signals/recovered_rows_note", values)
+    finally:
+        connection.unregister("category_feeds")
+    if notes.empty:
+        return
+    connection.register("recovered_notes", notes)
+    try:
+        connection.execute(
+            "update signals.raised set reason = raised.reason || notes.note "
+            "from recovered_notes as notes "
+            "where raised.household_id = notes.household_id and raised.category = notes.category"
+        )
+    finally:
+        connection.unregister("recovered_notes")
 
 
 def link_district_leads(

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import sql
+from pipeline.alerts.rules import Linkage
 from pipeline.feeds.readers import jsonable
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import DeliveryResult, FeedPlan
@@ -44,6 +45,8 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection, registry: dict[str, FeedSpec]) -> None:
     sql.script(connection, "warehouse/schema")
+    # What record linkage decides of leads and of rows that lost their ID number.
+    sql.script(connection, "linkage/schema")
     for spec in registry.values():
         connection.execute(statements.create_staging_table_sql(spec))
         existing = {
@@ -74,9 +77,16 @@ def read_plans(
     return plans
 
 
-def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> LoadOutcome:
+def load_run(
+    home: Home,
+    business_date: date,
+    registry: dict[str, FeedSpec],
+    linkage: Linkage | None = None,
+) -> LoadOutcome:
     """Load what the feed steps staged for ``business_date``; marks each delivery
-    ``loaded`` or ``unchanged`` in the plans it returns."""
+    ``loaded`` or ``unchanged`` in the plans it returns. The rows of the deliveries loaded
+    that only their ID number kept out are linked to the registry (``linkage``: the rules'
+    section, its defaults when not given)."""
     plans = read_plans(home, business_date, registry)
     loaded_at = datetime.now().replace(microsecond=0)
     connection = connect(home)
@@ -112,6 +122,20 @@ def load_run(home: Home, business_date: date, registry: dict[str, FeedSpec]) -> 
             touched = {spec.feed, *(reference.feed for reference in spec.references)}
             if spec.references and spec.is_file_feed and touched & loaded_feeds:
                 _check_references(connection, spec, plans, registry, business_date)
+        if loaded and any(spec.person_name for spec in registry.values()):
+            from pipeline.linkage.rows import recover_rows
+
+            recovered = recover_rows(
+                connection,
+                registry,
+                linkage or Linkage(),
+                business_date,
+                [(spec.feed, date.fromisoformat(delivery.date)) for spec, delivery in loaded],
+                loaded_at,
+            )
+            for spec, delivery in loaded:
+                key = (spec.feed, date.fromisoformat(delivery.date))
+                delivery.rows_recovered = recovered.get(key, 0)
         connection.commit()
     finally:
         # Closing without a commit rolls the whole run back.
@@ -144,6 +168,13 @@ def _mark_unchanged(connection: duckdb.DuckDBPyConnection, delivery: DeliveryRes
     delivery.rows_read, delivery.rows_loaded, delivery.rows_quarantined = (
         int(value) for value in row
     )
+    if sql.relation_exists(connection, "linkage", "row_matches"):
+        counted = connection.execute(
+            "select count(*) from linkage.row_matches where feed = $feed "
+            "and delivery_date = $date and status = 'recovered'",
+            {"feed": delivery.feed, "date": delivery.date},
+        ).fetchone()
+        delivery.rows_recovered = int(counted[0]) if counted else 0
 
 
 def _load_delivery(

@@ -16,8 +16,7 @@ labourers as (
         household_id,
         count(*) as labourers
     from signals.int_people
-    where age_years between $labourer__min_age and $labourer__max_age
-        and labour_skill in (select unnest($labourer__skills::varchar[]))
+    where is_labourer
     group by household_id
 ),
 

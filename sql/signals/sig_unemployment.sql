@@ -14,8 +14,7 @@ newest as (
 labourers as (
     select *
     from signals.int_people
-    where age_years between $labourer__min_age and $labourer__max_age
-        and list_contains($labourer__skills, labour_skill)
+    where is_labourer
 ),
 
 labourers_per_household as (

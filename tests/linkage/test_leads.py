@@ -93,6 +93,26 @@ LEADS: list[tuple[list[Any], str, str | None]] = [
         "township_unknown",
         None,
     ),
+    # A first-generation (15-digit) number: the area, the birth date without its century, the
+    # order; and an 18-digit one with a wrong check digit. Either names one member by ID.
+    (
+        lead("XF7", "12317", "孙立平", IDS["sun"][:6] + IDS["sun"][8:17], "", "", "反映因病致贫"),
+        "matched",
+        "h6",
+    ),
+    (
+        lead(
+            "XF8",
+            "信访",
+            "刘伟",
+            IDS["liu_b"][:17] + str((int(IDS["liu_b"][17].replace("X", "0")) + 1) % 10),
+            "青山镇",
+            "柳河村",
+            "反映孩子上学难",
+        ),
+        "matched",
+        "h4",
+    ),
 ]
 
 
@@ -162,6 +182,8 @@ def test_lead_is_matched_or_listed(
     matches = _query(day, "select * from signals.int_lead_matches").set_index("lead_id")
     found = matches.loc[row[0]]
     assert found["status"] == status, found.to_dict()
+    if row[0] in ("XF1", "XF7", "XF8"):
+        assert found["matched_by"] == "id_number"
     if home is None:
         assert pd.isna(found["household_id"])
     else:
@@ -177,7 +199,9 @@ def test_two_leads_of_one_person_raise_one_alert_with_both(day: Path) -> None:
         assert text in reason
     assert signals.loc[household_id("h1"), "base_grade"] == "orange"
     alerts = _query(day, "select household_id, category from alerts.alerts where category = 'lead'")
-    assert sorted(alerts["household_id"]) == sorted([household_id("h1"), household_id("h2")])
+    assert sorted(alerts["household_id"]) == sorted(
+        [household_id(home) for home in ("h1", "h2", "h4", "h6")]
+    )
 
 
 def test_unmatched_leads_are_listed_for_the_bureau(day: Path) -> None:

@@ -1,0 +1,31 @@
+-- The business date's leads per source (来源), by what the linkage decided for each
+-- (docs/warning-rules.md, "群众反映线索"): one row per lead and date in
+-- linkage.lead_matches, a table of the district warehouse or a view of it. Counts only:
+-- no name, number or place leaves this step.
+with day_leads as (
+    select
+        coalesce(nullif(trim(source), ''), '未注明') as source,
+        status,
+        matched_by
+    from linkage.lead_matches
+    where business_date = $business_date
+),
+
+final as (
+    select
+        source,
+        count(*) as leads,
+        count(*) filter (where status = 'matched') as matched,
+        count(*) filter (
+            where status = 'matched' and matched_by = 'id_number'
+        ) as matched_by_id_number,
+        count(*) filter (where status = 'matched' and matched_by = 'linkage') as matched_by_linkage,
+        count(*) filter (where status = 'ambiguous') as ambiguous,
+        count(*) filter (where status = 'unmatched') as unmatched,
+        count(*) filter (where status = 'township_unknown') as township_unknown
+    from day_leads
+    group by source
+)
+
+select * from final
+order by source
