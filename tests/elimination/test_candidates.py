@@ -60,10 +60,13 @@ def build(household: Household, path: Path) -> duckdb.DuckDBPyConnection:
                 "household_id": "H1",
                 "age_years": age,
                 "labour_skill": skill,
+                # As signals/int_people decides it (its ages are tested in tests/signals).
+                "is_labourer": RULES.labourer.min_age <= age <= RULES.labourer.max_age
+                and skill in RULES.labourer.skills,
             }
             for index, (age, skill) in enumerate((*household.labourers, *household.extra_people))
         ],
-        columns=["id_number", "household_id", "age_years", "labour_skill"],
+        columns=["id_number", "household_id", "age_years", "labour_skill", "is_labourer"],
     )
     connection.register("households", households)
     connection.execute("create table signals.int_households as select * from households")
