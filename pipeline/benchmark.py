@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.timings import STAGES
+from pipeline.timings import PARTS, STAGES
 
 MB = 1024 * 1024
 
@@ -441,6 +441,11 @@ def report(households: int, figures: list[RunFigures]) -> str:
         )
         lines.append(f"{name:<12}{seconds:>10.1f}{peak / MB:>14.0f}")
     total = median([run.seconds for run in figures])
+    for name in PARTS:
+        seconds = median([run.stages.get(name, {}).get("seconds", 0.0) for run in figures])
+        lines.append(
+            f"  其中 {name:<8}{seconds:>8.1f}（已计入所在阶段，占全流程 {100 * seconds / total:.0f}%）"
+        )
     workers = median([run.worker_peak_bytes for run in figures])
     if workers:
         lines.append(

@@ -26,6 +26,9 @@ STAGES = (
     "dispatch",
     "report",
 )
+# Parts of the stages the benchmark shows beside them: record linkage (leads, in signals;
+# rows that lost their ID number, in warehouse).
+PARTS = ("linkage",)
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -112,6 +115,21 @@ def stage(name: str) -> Iterator[None]:
     finally:
         _depth -= 1
         recorder.add(name, time.perf_counter() - started, _peak_rss_bytes())
+
+
+@contextmanager
+def part(name: str) -> Iterator[None]:
+    """Time a part of a stage (``linkage``), counted in its stage too: the benchmark shows
+    it beside the stages. A no-op unless a benchmark records."""
+    recorder = _recorder
+    if recorder is None:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        recorder.figures.setdefault(name, Figure()).seconds += time.perf_counter() - started
 
 
 def restart_in_worker() -> Recorder | None:

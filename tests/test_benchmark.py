@@ -9,7 +9,7 @@ from datetime import date
 
 from pipeline.benchmark import report
 from pipeline.cli import main
-from pipeline.timings import STAGES
+from pipeline.timings import PARTS, STAGES
 
 
 def test_the_benchmark_prints_each_stage_the_rerun_and_the_floor(tmp_path, capsys):
@@ -37,7 +37,9 @@ def test_the_benchmark_prints_each_stage_the_rerun_and_the_floor(tmp_path, capsy
     assert "全流程 / 下限" in printed
     assert "同日重跑" in printed
     (run,) = json.loads(figures_file.read_text(encoding="utf-8"))
-    assert set(run["stages"]) == set(STAGES)
+    # Every stage, and the record linkage (the district has rows that lost their ID number).
+    assert set(run["stages"]) == {*STAGES, *PARTS}
+    assert "其中 linkage" in printed
     assert all(stage["seconds"] > 0 for stage in run["stages"].values())
     assert run["peak_bytes"] > 0
     # The daily job's processes were watched together (pandas and DuckDB alone take more

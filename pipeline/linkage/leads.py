@@ -30,6 +30,7 @@ import pandas as pd
 
 from pipeline import sql
 from pipeline.alerts.rules import Rules
+from pipeline.timings import part
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,13 @@ def match_leads(
     """The business date's leads linked to the registry's members (``signals.int_people``
     and ``signals.int_households`` of this date must be there): their rows of
     ``linkage.lead_matches``, replaced; returns the counts by status."""
+    with part("linkage"):
+        return _match_leads(connection, values, business_date)
+
+
+def _match_leads(
+    connection: duckdb.DuckDBPyConnection, values: dict[str, Any], business_date: date
+) -> dict[str, int]:
     sql.script(connection, "linkage/schema")
     sql.script(connection, "linkage/place_keys")
     sql.materialise(connection, "linkage/lead_inputs", "signals.int_lead_inputs", values)

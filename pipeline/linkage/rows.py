@@ -41,6 +41,7 @@ from pipeline.feeds.readers import map_headers
 from pipeline.feeds.registry import FeedSpec
 from pipeline.ingest import typed_for_parquet
 from pipeline.linkage.leads import SEED, U_MAX_PAIRS, U_SAMPLE, score_pairs
+from pipeline.timings import part
 from pipeline.validation import id_numbers
 from pipeline.validation.contract import apply_contract
 from pipeline.warehouse import statements
@@ -241,6 +242,18 @@ def recover_rows(
             "delete from linkage.row_matches where feed = $feed and delivery_date = $delivery_date",
             {"feed": feed, "delivery_date": delivery_date},
         )
+    with part("linkage"):
+        return _recover(connection, registry, linkage, business_date, loaded, loaded_at)
+
+
+def _recover(
+    connection: duckdb.DuckDBPyConnection,
+    registry: dict[str, FeedSpec],
+    linkage: Linkage,
+    business_date: date,
+    loaded: list[tuple[str, date]],
+    loaded_at: Any,
+) -> dict[tuple[str, date], int]:
     rows = _quarantined_for_id(connection, registry, loaded)
     if not rows:
         return {}
