@@ -7,6 +7,11 @@ runs the daily job (``pipeline.steps.run_day``) on every date from ``--start`` t
 ``--end`` in order; after each run the simulated grid (``fpwarn_demo.grid``) fills in
 some of that day's township workbooks and returns them to ``INBOX/feedback/``, where the
 next run applies them. Generate the district first with ``python -m pipeline demo``.
+
+    python -m fpwarn_demo linkage-quality --inbox demo/inbox --home demo/home
+
+prints the precision and recall of the leads' linkage (``fpwarn_demo.linkage_quality``):
+the planted leads of the truth file against ``linkage.lead_matches`` of the warehouse.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, required=True)
     run.add_argument("--end", type=_date, required=True)
     run.add_argument("--seed", type=int, default=7, help="the grid's seed (default 7)")
+    quality = verbs.add_parser(
+        "linkage-quality",
+        help="precision and recall of the leads' linkage against the planted true matches",
+    )
+    quality.add_argument("--inbox", type=Path, required=True)
+    quality.add_argument("--home", type=Path, required=True)
     return parser
 
 
@@ -62,9 +73,23 @@ def _say(line: str) -> None:
     sys.stdout.flush()
 
 
+def _linkage_quality(inbox: Path, home: Path) -> int:
+    from fpwarn_demo.linkage_quality import QualityError, report
+
+    try:
+        for line in report(inbox, home):
+            _say(line)
+    except QualityError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb == "linkage-quality":
+        return _linkage_quality(args.inbox, args.home)
     if args.end < args.start:
         parser.error("--end is before --start")
     # HOME made as the pipeline makes it (and its config.yaml checked) before logging there.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import fpwarn_demo.names as names
+from fpwarn_demo.leads import plant_leads
 from fpwarn_demo.population import District, Household, Person, Township, Village
 from fpwarn_demo.shared import PROTECTED, Row, credit_code, school_name, stage_and_grade
 from pipeline.alerts.rules import GridReport, MedicalBurden, Rules, Water, WaterUnsafe
@@ -76,6 +77,8 @@ class Cases:
     households: dict[str, Household] = field(default_factory=dict)
     # The regional warnings (防止规模性返贫) the planted events call for.
     regional: list[dict[str, str]] = field(default_factory=list)
+    # The planted leads (群众反映线索) with their true match (fpwarn_demo/leads.py).
+    leads: list[dict[str, object]] = field(default_factory=list)
 
     def add_increment(self, feed: str, day: date, row: Row) -> None:
         row[PROTECTED] = True
@@ -259,6 +262,10 @@ class _Planter:
                     continue
         # Last, from a stream of their own, so that no earlier case's draws change.
         self.grid_reports(units, random.Random(self.rng.random()))
+        # Leads after them, from a stream of their own too, in households left free.
+        days = [day for day in self.days if ("leads", day) not in self.broken] or self.days
+        leads_rng = random.Random(self.rng.random())
+        plant_leads(self.district, self.cases, days, self.pool, self.reserve, units, leads_rng)
         return self.cases
 
     def grid_reports(self, units: int, rng: random.Random) -> None:

@@ -38,6 +38,8 @@ QUARANTINE = (
     "amount_sum",
     "unknown_household",
 )
+# The defects that break a row's ID number: the truth gives the row's true number with them.
+ID_BREAKING = ("id_check_digit", "id_birth_date", "id_length", "id_numeric")
 NORMALISE = (
     "id_15_digit",
     "id_fullwidth",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import fpwarn_demo.names as names
 from fpwarn_demo.cases import Cases, plant_cases
-from fpwarn_demo.defects import APPLIERS, Shape, plant
+from fpwarn_demo.defects import APPLIERS, ID_BREAKING, Shape, plant
 from fpwarn_demo.departments.medical_claims import write_claims
 from fpwarn_demo.feeds import Increments, Snapshots
 from fpwarn_demo.population import District, build_district, give_rare_names, random_date
@@ -102,15 +102,22 @@ def generate_district(
             continue
         shape = Shape.of(spec)
         rng = random.Random(f"{seed}/defects/{feed}")
-        decoy = _decoy_maker(feed, spec, shape, district, random.Random(f"{seed}/decoys/{feed}"))
+        # Each row's ID number before any defect, for the truth of the defects that break it.
+        true_ids: TrueIds = {}
+        decoy = _decoy_maker(
+            feed, spec, shape, district, random.Random(f"{seed}/decoys/{feed}"), true_ids
+        )
         written: list[str] = []
         if spec.kind == "snapshot":
             dates = [start] if feed == "grids" else snapshot_dates(start, end)
             for day in dates:
                 rows = [_data_row(spec, row) for row in snapshots.rows(feed, day)]
+                _remember_ids(shape, [rows], true_ids)
                 plant(shape, [rows], rng, decoy)
                 written.append(
-                    _deliver(inbox, spec, shape, day, rows, plan, truth_rows, truth_deliveries)
+                    _deliver(
+                        inbox, spec, shape, day, rows, plan, truth_rows, truth_deliveries, true_ids
+                    )
                 )
         else:
             by_day = _increment_days(feed, increments, plan, start, end)
@@ -123,10 +130,13 @@ def generate_district(
                 if plan.broken.get((feed, day)) not in UNREADABLE
             ]
             if feed not in CLEAN_FEEDS:
+                _remember_ids(shape, readable, true_ids)
                 plant(shape, readable, rng, decoy)
             for day, rows in deliveries.items():
                 written.append(
-                    _deliver(inbox, spec, shape, day, rows, plan, truth_rows, truth_deliveries)
+                    _deliver(
+                        inbox, spec, shape, day, rows, plan, truth_rows, truth_deliveries, true_ids
+                    )
                 )
         files[feed] = tuple(written)
     url = claims_url
@@ -221,8 +231,31 @@ def _increment_days(
     return result
 
 
+# The ID number of a row before its defects, by the row's identity (the rows stay alive in
+# their deliveries until written): the row itself is kept with it.
+TrueIds = dict[int, tuple[DataRow, object]]
+
+
+def _remember_ids(shape: Shape, deliveries: list[list[DataRow]], true_ids: TrueIds) -> None:
+    if shape.id_col is None:
+        return
+    for rows in deliveries:
+        for row in rows:
+            true_ids[id(row)] = (row, row.values[shape.id_col])
+
+
+def _true_id(row: DataRow, true_ids: TrueIds | None) -> object:
+    kept = (true_ids or {}).get(id(row))
+    return kept[1] if kept is not None and kept[0] is row else None
+
+
 def _decoy_maker(
-    feed: str, spec: FeedSpec, shape: Shape, district: District, rng: random.Random
+    feed: str,
+    spec: FeedSpec,
+    shape: Shape,
+    district: District,
+    rng: random.Random,
+    true_ids: TrueIds | None = None,
 ) -> Callable[[str, random.Random], DataRow] | None:
     """Extra rows for defects that must not touch real households (see ``Shape``)."""
     if not shape.decoy_kinds:
@@ -272,6 +305,8 @@ def _decoy_maker(
                 "work_status": "县内务工",
             }
         data = _data_row(spec, row)
+        if true_ids is not None:
+            true_ids[id(data)] = (data, number)
         if kind in APPLIERS and not APPLIERS[kind](data.values, shape, kind_rng):
             raise AssertionError(f"decoy cannot carry {kind}")
         data.defect = kind
@@ -289,8 +324,10 @@ def _deliver(
     plan: _Plan,
     truth_rows: list[dict[str, object]],
     truth_deliveries: list[dict[str, object]],
+    true_ids: TrueIds | None = None,
 ) -> str:
-    """Write one delivery (data first, marker last) and note its planted defects."""
+    """Write one delivery (data first, marker last) and note its planted defects (with the
+    true ID number of a row whose defect broke it)."""
     path = delivery_path(inbox, spec, day)
     path.parent.mkdir(parents=True, exist_ok=True)
     marker = path.with_name(path.name + MARKER_SUFFIX)
@@ -317,9 +354,15 @@ def _deliver(
         _write_data(path, spec, shape, day, header, changed, broken)
     for number, row in enumerate(rows, start=1):
         if row.defect is not None:
-            truth_rows.append(
-                {"feed": spec.feed, "file": path.name, "row": number, "defect": row.defect}
-            )
+            entry: dict[str, object] = {
+                "feed": spec.feed,
+                "file": path.name,
+                "row": number,
+                "defect": row.defect,
+            }
+            if row.defect in ID_BREAKING:
+                entry["true_id_number"] = _true_id(row, true_ids)
+            truth_rows.append(entry)
     return path.name
 
 
@@ -400,6 +443,9 @@ def _write_truth(
         "cases": cases.notes,
         # The regional warnings those events call for, on some date of the district.
         "regional": cases.regional,
+        # The planted leads (群众反映线索) with their true match: the registered member's ID
+        # number and household, or none (fpwarn_demo/leads.py).
+        "leads": cases.leads,
     }
     # One entry per line: thousands of rows stay readable and diffable.
     parts = []

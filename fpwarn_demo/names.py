@@ -170,6 +170,26 @@ COMPANY_WORDS = ("华宇", "鑫源", "秋浦", "九华", "杏村", "昭明", "�
 COMPANY_TRADES = ("建筑工程", "农业开发", "商贸", "物流", "电子科技", "食品", "建材", "旅游开发")
 
 
+# 同音字: characters of the names above, each with others of the same pinyin (the tone
+# aside, as a caller's name is heard on the 12317 line or written down by a clerk): the
+# homophones a lead's 当事人姓名 may come with (fpwarn_demo/leads.py).
+_HOMOPHONES = (
+    # surnames
+    "张章 章张 李里 刘留 杨阳 黄皇 吴吾 周舟 胡湖 朱珠 何和 程成 方芳 姚尧 叶业 江姜 姜江 "
+    "檀谭 谭檀 桂贵 柯科 彭鹏 曾增 唐堂 余于 陈晨 钱前 戴代 龚宫 舒书 石时 王汪 汪王 "
+    # given names
+    "建健 国帼 华骅 德得 胜盛 明铭 生升 长常 金津 宝保 保宝 志智 春椿 文雯 永勇 红宏 "
+    "卫蔚 东冬 跃岳 林琳 财才 山珊 正政 武伍 家佳 旺望 玉钰 堂棠 秀绣 英瑛 兰岚 凤奉 "
+    "翠萃 菊桔 月悦 芳方 淑舒 珍贞 素肃 梅玫 彩采 霞侠 冬东 腊蜡 爱艾 云芸 友有 娣弟 "
+    "伟玮 军君 勇永 杰捷 涛韬 斌彬 刚钢 平萍 辉晖 峰锋 磊蕾 飞菲 鹏朋 亮谅 娟鹃 敏闽 "
+    "静婧 丽莉 艳燕 玲灵 萍平 琴芹 燕艳 洁杰 浩昊 宇雨 轩宣 睿瑞 博柏 豪毫 晨辰 阳洋 "
+    "俊骏 鑫欣 欣鑫 怡宜 婷亭 悦月 琳林 颖影 涵晗 萱宣 佳嘉 子紫 梓紫 思斯 雨宇 梦孟 "
+    "诗施 晓筱 小晓 立力 新欣 兵冰 向项 铭明 泽择 航杭 锦瑾 熙曦 佑祐 哲喆 一依 墨默 "
+    "琪琦 桐彤 彤桐 妍研 汐夕 瑶遥 心欣 援元 朝潮 来莱"
+)
+HOMOPHONES: dict[str, str] = {pair[0]: pair[1:] for pair in _HOMOPHONES.split()}
+
+
 def surname(rng: random.Random) -> str:
     return rng.choices(SURNAMES, weights=_SURNAME_WEIGHTS, k=1)[0]
 

@@ -178,7 +178,8 @@ def test_every_warehouse_task_takes_the_declared_one_slot_pool(dagbag):
     (a missing pool leaves tasks queued forever under a real scheduler)."""
     pools = json.loads((PROJECT_DIR / "config" / "airflow" / "pools.json").read_text("utf-8"))
     warehouse_tasks = {
-        "fpwarn_daily": {"build_warehouse", "signals_and_alerts", "publish"},
+        # partitions links the day's leads in the district warehouse.
+        "fpwarn_daily": {"build_warehouse", "signals_and_alerts", "partitions", "publish"},
         "fpwarn_feedback": {"latest_day", "apply_returns", "publish"},
     }
     for dag_id, task_ids in warehouse_tasks.items():

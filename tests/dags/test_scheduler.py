@@ -190,5 +190,6 @@ def test_a_backfill_runs_day_by_day_and_gives_the_outbox_of_the_command_line(tmp
     )
     # The warehouse tasks took the pool, so none of them overlapped.
     pooled = sorted((t.start_date, t.end_date) for t in tasks if t.pool == "fpwarn_warehouse")
-    assert len(pooled) == 3 * len(days)
+    # build_warehouse, signals_and_alerts, partitions (it links the leads), publish.
+    assert len(pooled) == 4 * len(days)
     assert all(b[0] >= a[1] for a, b in itertools.pairwise(pooled))
