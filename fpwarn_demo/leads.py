@@ -29,7 +29,7 @@ Per planted unit, one lead of each kind (``KINDS``), on a business date of the r
 - ``not_registered``: somebody of no household of the registry (true match none), named in
   a real village: unmatched;
 - ``township_unknown``: a registered member said in a township the district does not
-  have: the linkage does not guess (status ``township_unknown``), raises nothing.
+  have: quarantined (乡镇名称不在本区农户信息中), never linked, raises nothing.
 
 The people are taken from households free of every other case, reserved (their registry
 rows carry no defects, the background does not touch them), of names that no one else in
@@ -417,7 +417,7 @@ class LeadPlanter:
             made = (a + b + "镇" for a in "桃杨龙荷新光白石高双" for b in "园桥泉花华明沙门")
             unknown = [next(name for name in made if township_key(name) not in self.township_keys)]
         said = self.rng.choice(unknown)
-        self.add("township_unknown", "乡镇名称不存在", person, ("township_unknown",), township=said)
+        self.add("township_unknown", "乡镇名称不存在", person, ("quarantined",), township=said)
 
     # -- the truth ------------------------------------------------------------------------
 

@@ -123,7 +123,10 @@ def lead_matches(home: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
         with duckdb.connect(str(warehouse), read_only=True) as connection:
             rows = connection.execute(
                 "select business_date::varchar, lead_id, status, id_number "
-                "from linkage.lead_matches"
+                "from linkage.lead_matches "
+                # A lead quarantined (a township the district does not have) is never linked.
+                "union all select delivery_date::varchar, raw ->> '线索编号', 'quarantined', null "
+                "from meta.quarantine where feed = 'leads'"
             ).fetchall()
     except duckdb.CatalogException:
         rows = []  # no run linked leads yet

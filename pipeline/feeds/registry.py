@@ -86,7 +86,17 @@ class Reference(_Frozen):
     same: dict[
         Annotated[str, Field(pattern=IDENTIFIER)], Annotated[str, Field(pattern=IDENTIFIER)]
     ] = Field(default_factory=dict)
+    # How ``field`` is compared with ``target``: as it is, or as a township's name as people
+    # say it (no space of any width, 乡, 镇 and 街道 alike: sql/linkage/place_keys.sql). A
+    # row a name reference quarantines stays in staging and out of the ``cur_`` view.
+    match: Literal["exact", "township_name"] = "exact"
     reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_compared_alone(self) -> Reference:
+        if self.match != "exact" and self.same:
+            raise ValueError("same: only a reference matched exactly compares further fields")
+        return self
 
 
 RESERVED_FIELDS = frozenset(

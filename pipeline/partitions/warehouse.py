@@ -77,7 +77,8 @@ def _cut(spec: FeedSpec, split: dict[str, FeedSpec], kind: str) -> str | None:
         code = f"coalesce({', '.join(quote(field) for field in area)})"
         return f"exists (select 1 from scope.prefixes where starts_with({code}, prefix))"
     for reference in spec.references:
-        if reference.feed in split:
+        # A name as said is no key to cut by (a lead's township): such a feed is not cut.
+        if reference.match == "exact" and reference.feed in split:
             target = f"staging.{quote(kind + reference.feed)}"
             return f"{quote(reference.field)} in (select {quote(reference.target)} from {target})"
     return None

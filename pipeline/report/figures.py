@@ -106,7 +106,7 @@ LEAD_COLUMNS = [
     "matched_by_linkage",
     "ambiguous",
     "unmatched",
-    "township_unknown",
+    "quarantined",
 ]
 # The category raised from the leads (``sql/signals/sig_lead.sql``), and the channel of
 # the leads when the rules have no such category.

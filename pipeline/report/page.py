@@ -67,7 +67,7 @@ LEAD_COUNTS = {
     "matched_by_linkage": "按姓名等信息匹配",
     "ambiguous": "多个候选",
     "unmatched": "未匹配",
-    "township_unknown": "乡镇无法识别",
+    "quarantined": "已隔离（见 quarantine.csv）",
 }
 
 
@@ -251,7 +251,9 @@ def _channel_lines(figures: DailyFigures) -> list[str]:
         for source in [*context["lead_sources"], {"source": "合计", **totals}]:
             counts = "，".join(f"{label}{source[key]}" for key, label in LEAD_COUNTS.items())
             lines.append(f"{source['source']}：{source['leads']}条；{counts}")
-        lines.append("未匹配、多个候选和乡镇无法识别的线索见 leads_unmatched.csv，请人工核查")
+        lines.append(
+            "未匹配和多个候选的线索见 leads_unmatched.csv，请人工核查；被隔离的（如乡镇名称不存在）见 quarantine.csv"
+        )
     lines.append("")
     if context["grid_reports_loaded"]:
         period = figures.assessment_period

@@ -276,6 +276,8 @@ def _check_references(
         ]
     )
     table = statements.staging_table(spec)
+    if any(reference.match != "exact" for reference in spec.references):
+        sql.script(connection, "linkage/place_keys")
     passed: list[str] = []  # a row gets the reason of the first reference it fails
     for reference in spec.references:
         connection.execute(

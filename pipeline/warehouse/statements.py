@@ -58,9 +58,16 @@ def add_column_sql(spec: FeedSpec, name: str) -> str:
 
 def reference_holds_sql(reference: Reference, registry: dict[str, FeedSpec]) -> str:
     """True for a row of ``staging.stg_<feed> as delivered`` that ``reference`` lets
-    through: its field empty, or a target in force (with its ``same`` fields equal)."""
+    through: its field empty, or a target in force (with its ``same`` fields equal). A
+    township's name compares keys (the macros of sql/linkage/place_keys.sql, installed in
+    the judging connection)."""
     field = f"delivered.{quote(reference.field)}"
     target = registry[reference.feed]
+    if reference.match == "township_name":
+        return (
+            f"(township_key({field}) is null or township_key({field}) in (select "
+            f"township_key(target.{quote(reference.target)}) from {current_view(target)} as target))"
+        )
     same = "".join(
         f" and target.{quote(theirs)} = delivered.{quote(ours)}"
         for ours, theirs in reference.same.items()
@@ -69,6 +76,11 @@ def reference_holds_sql(reference: Reference, registry: dict[str, FeedSpec]) -> 
         f"({field} is null or exists (select 1 from {current_view(target)} as target "
         f"where target.{quote(reference.target)} = {field}{same}))"
     )
+
+
+def literal(text: str) -> str:
+    """A string of the configuration (a feed's name, a reason) as an SQL literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
@@ -83,7 +95,18 @@ def current_view_sql(spec: FeedSpec, registry: dict[str, FeedSpec]) -> str:
             f"    where feed = '{spec.feed}' and rows_loaded > 0\n)"
         )
     for reference in spec.references:
-        conditions.append(reference_holds_sql(reference, registry))
+        if reference.match == "exact":
+            conditions.append(reference_holds_sql(reference, registry))
+        else:
+            # Judged by name at load (the view holds no temporary macro): what it
+            # quarantined is left out.
+            conditions.append(
+                "not exists (select 1 from meta.quarantine as judged "
+                f"where judged.feed = {literal(spec.feed)} and judged.reason = {literal(reference.reason)} "
+                "and judged.delivery_date = delivered.delivery_date "
+                "and judged.file = delivered.source_file "
+                "and judged.row = cast(delivered.source_row as varchar))"
+            )
     where = ("\nwhere " + "\n    and ".join(conditions)) if conditions else ""
     qualify = ""
     if spec.kind == "increment":

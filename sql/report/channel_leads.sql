@@ -9,6 +9,15 @@ with day_leads as (
         matched_by
     from linkage.lead_matches
     where business_date = $business_date
+    union all
+    -- The day's leads quarantined (a township the district does not have, a lead without a
+    -- name…): never linked, counted by the 来源 they were sent with.
+    select
+        coalesce(nullif(trim(raw ->> '来源'), ''), '未注明') as source,
+        'quarantined' as status,
+        null as matched_by
+    from meta.quarantine
+    where feed = 'leads' and delivery_date = $business_date
 ),
 
 final as (
@@ -22,7 +31,7 @@ final as (
         count(*) filter (where status = 'matched' and matched_by = 'linkage') as matched_by_linkage,
         count(*) filter (where status = 'ambiguous') as ambiguous,
         count(*) filter (where status = 'unmatched') as unmatched,
-        count(*) filter (where status = 'township_unknown') as township_unknown
+        count(*) filter (where status = 'quarantined') as quarantined
     from day_leads
     group by source
 )

@@ -89,8 +89,9 @@ LEADS: list[tuple[list[Any], str, str | None]] = [
     (lead("XF4", "舆情", "刘伟", None, "青山镇", "柳河村", "网帖反映孩子辍学"), "ambiguous", None),
     (lead("XF5", "自主申报", "孙丽萍", None, "白水镇", "", "自述收入骤降"), "unmatched", None),
     (
+        # A township the district does not have: bad input, quarantined with its reason.
         lead("XF6", "信访", "赵桂兰", None, "黑山镇", "石桥村", "反映房屋倒塌"),
-        "township_unknown",
+        "quarantined",
         None,
     ),
     # A first-generation (15-digit) number: the area, the birth date without its century, the
@@ -180,6 +181,14 @@ def test_lead_is_matched_or_listed(
     day: Path, row: list[Any], status: str, home: str | None
 ) -> None:
     matches = _query(day, "select * from signals.int_lead_matches").set_index("lead_id")
+    if status == "quarantined":
+        assert row[0] not in matches.index
+        quarantine = pd.read_csv(
+            next((day / "home").rglob("quarantine.csv")), encoding="utf-8-sig", dtype=str
+        )
+        reasons = quarantine[quarantine["feed"] == "leads"]["reason"].tolist()
+        assert reasons == ["乡镇名称不在本区农户信息中"]
+        return
     found = matches.loc[row[0]]
     assert found["status"] == status, found.to_dict()
     if row[0] in ("XF1", "XF7", "XF8"):
@@ -208,7 +217,7 @@ def test_unmatched_leads_are_listed_for_the_bureau(day: Path) -> None:
     listed = pd.read_csv(
         next((day / "home").rglob("leads_unmatched.csv")), encoding="utf-8-sig", dtype=str
     )
-    assert sorted(listed["线索编号"]) == ["XF4", "XF5", "XF6"]
+    assert sorted(listed["线索编号"]) == ["XF4", "XF5"]
     ambiguous = listed.set_index("线索编号").loc["XF4", "候选人"]
     assert ambiguous.count("刘伟") == 2
     assert IDS["liu_a"] not in ambiguous  # masked

@@ -67,7 +67,8 @@ LEADS = [
     lead("XF3", "自主申报", "王小明", IDS["wang"], "青山镇", "桃园村"),  # matched by ID number
     lead("XF4", "舆情", "刘伟", None, "青山镇", "柳河村"),  # two 刘伟 in the village: ambiguous
     lead("XF5", "媒体", "孙丽萍", None, "白水镇", ""),  # nobody: unmatched
-    lead("XF6", "信访", "赵桂兰", None, "黑山镇", "石桥村"),  # no such township
+    # No such township: quarantined, counted as such.
+    lead("XF6", "信访", "赵桂兰", None, "黑山镇", "石桥村"),
 ]
 
 
@@ -146,7 +147,7 @@ def test_each_lead_of_the_day_is_counted_by_source_and_by_what_the_linkage_decid
     # Every source of the feed's contract, in its order, a source without leads with zeros.
     assert list(shown.index) == ["信访", "12317", "媒体", "舆情", "自主申报"]
     columns = ["leads", "matched_by_id_number", "matched_by_linkage", "ambiguous", "unmatched",
-               "township_unknown"]  # fmt: skip
+               "quarantined"]  # fmt: skip
     assert shown[columns].to_dict("index") == {
         "信访": dict(zip(columns, [2, 1, 0, 0, 0, 1], strict=True)),
         "12317": dict(zip(columns, [1, 0, 1, 0, 0, 0], strict=True)),
@@ -255,7 +256,7 @@ def test_the_report_shows_the_channels_with_their_figures(day):
         "matched_by_linkage": "1",
         "ambiguous": "1",
         "unmatched": "1",
-        "township_unknown": "1",
+        "quarantined": "1",
     }
     assert section.rows[("*", "*")] == {"grids_not_reported": "3", "grid_months_not_reported": "3"}
     # The grids without February's report: counted here, listed once, further down.
@@ -291,7 +292,7 @@ def test_the_pdf_has_a_page_of_the_channels(day, monkeypatch):
         "部门筛查预警：今日发现预警1，在办预警1",
         "群众反映线索：今日发现预警2，在办预警2，今日匹配线索2（其中信访 1，12317 1，媒体 0，舆情 0）",
         "农户自主申报：今日发现预警0，在办预警0，今日匹配线索1（其中自主申报 1）",
-        "合计：6条；按身份证号匹配2，按姓名等信息匹配1，多个候选1，未匹配1，乡镇无法识别1",
+        "合计：6条；按身份证号匹配2，按姓名等信息匹配1，多个候选1，未匹配1，已隔离（见 quarantine.csv）1",
     ]
     assert set(expected) <= set(lines)
     assert any("未按期报送网格员月报的组级网格3个（3个网格月）" in line for line in lines)
