@@ -69,9 +69,11 @@ class Quality:
     kinds: dict[str, Tally]
     # Each lead: lead_id, kind, variant, true id_number, status, matched id_number.
     leads: list[dict[str, object]]
+    # What is counted: leads, or rows that lost their ID number.
+    unit: str = "leads"
 
     def lines(self) -> list[str]:
-        header = ("kind", "leads", "registered", "matched", "correct", "precision", "recall")
+        header = ("kind", self.unit, "registered", "matched", "correct", "precision", "recall")
         rows = [
             (kind, *_figures(tally)) for kind, tally in (*self.kinds.items(), ("all", self.overall))
         ]
@@ -162,6 +164,59 @@ def measure(inbox: Path, home: Path) -> Quality:
     return Quality(overall, dict(sorted(kinds.items(), key=_kind_order)), leads)
 
 
+def planted_rows(inbox: Path) -> list[dict[str, object]]:
+    """The planted row defects that broke an ID number, with the row's true number."""
+    path = Path(inbox) / TRUTH
+    try:
+        truth = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise QualityError(f"无法读取演示区县的真值文件 {path}：{error}") from error
+    return [row for row in truth.get("rows", []) if row.get("true_id_number")]
+
+
+def measure_rows(inbox: Path, home: Path) -> Quality:
+    """Precision and recall of the linkage of the rows that lost their ID number, per
+    defect: of the rows recovered for the alerts, the share given their true number; of the
+    rows of a feed that declares its ``person_name`` whose true person is a registered
+    member, the share recovered to them. A row not linked (another fault beside the number,
+    its date not run) counts as not recovered."""
+    from pipeline.feeds.registry import load_registry
+
+    linked_feeds = {spec.feed for spec in load_registry().values() if spec.person_name}
+    warehouse = Path(home) / WAREHOUSE
+    if not warehouse.is_file():
+        raise QualityError(f"没有数据仓库 {warehouse}：请先运行流水线")
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        found = {
+            (feed, file, row): (status, number)
+            for feed, file, row, status, number in connection.execute(
+                "select feed, file, row, status, id_number from linkage.row_matches"
+            ).fetchall()
+        }
+        members = {
+            number
+            for (number,) in connection.execute(
+                "select distinct id_number from staging.stg_members"
+            ).fetchall()
+        }
+    overall = Tally()
+    kinds: dict[str, Tally] = {}
+    rows = []
+    for planted in planted_rows(inbox):
+        if planted["feed"] not in linked_feeds:
+            continue
+        key = (str(planted["feed"]), str(planted["file"]), str(planted["row"]))
+        status, number = found.get(key, ("not_linked", None))
+        true_id = str(planted["true_id_number"])
+        registered = true_id if true_id in members else None
+        said = "matched" if status == "recovered" else status
+        for tally in (overall, kinds.setdefault(str(planted["defect"]), Tally())):
+            # Recovered while its person is not registered counts as matched, never correct.
+            tally.add(registered, said, number)
+        rows.append({**planted, "status": status, "matched_id_number": number})
+    return Quality(overall, dict(sorted(kinds.items())), rows, unit="rows")
+
+
 def _kind_order(item: tuple[str, Tally]) -> tuple[int, str]:
     from fpwarn_demo.leads import KINDS
 
@@ -173,3 +228,6 @@ def report(inbox: Path, home: Path) -> Iterable[str]:
     quality = measure(inbox, home)
     yield f"线索匹配质量：{Path(inbox) / TRUTH} 对照 {Path(home) / WAREHOUSE}"
     yield from quality.lines()
+    yield ""
+    yield "身份证号不可用的行（按缺陷）的匹配质量："
+    yield from measure_rows(inbox, home).lines()

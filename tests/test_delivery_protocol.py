@@ -265,6 +265,8 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
     assert (result.outbox / "quarantine.csv").stat().st_mode & 0o777 == 0o640
     # Leads not matched keep names and phones as callers gave them: for the bureau's staff.
     assert (result.outbox / "leads_unmatched.csv").stat().st_mode & 0o777 == 0o640
+    # So do the rows that lost their ID number, with the members proposed for them.
+    assert (result.outbox / "linkage_candidates.csv").stat().st_mode & 0o777 == 0o640
     manifest = json.loads((result.outbox / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["outputs"]) == {
         "quarantine.csv",
@@ -273,6 +275,7 @@ def test_quarantine_file_is_for_owner_and_group_only(deliver, settings):
         "feedback_rejections.csv",
         "assistance.csv",
         "leads_unmatched.csv",
+        "linkage_candidates.csv",
         "regional_alerts.csv",
         "comparisons.csv",
         "elimination_candidates.csv",  # D1 is the 1st: the monthly list

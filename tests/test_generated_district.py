@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from fpwarn_demo import generate_district
+from pipeline.feeds.registry import load_registry
 from pipeline.steps import run_day
 from tests.conftest import home_for
 
@@ -99,16 +100,18 @@ def test_warehouse_holds_exactly_what_the_manifests_say_was_loaded(district):
             # Quarantined rows that lost only their ID number and were matched to a member
             # are in staging too, under the member's number (docs/outputs.md).
             recovered[feed] += info.get("rows_recovered", 0)
+    registry = load_registry()
     with duckdb.connect(str(settings.home.warehouse), read_only=True) as connection:
         for feed in loaded:
             if feed == "med_claims":
                 continue  # merged on its key across overlapping windows
             rows = connection.execute(f"select count(*) from staging.stg_{feed}").fetchone()[0]
-            # Members of a household unknown to the registry in force stay in staging,
-            # quarantined and out of staging.cur_members, until their household arrives.
+            # Rows pointing at nothing in force (a member of a household unknown to the
+            # registry, a lead of a township the district does not have) stay in staging,
+            # quarantined and out of the cur_ view, until what they point at arrives.
             orphans = connection.execute(
-                "select count(*) from meta.quarantine where feed = ? and reason = '户编号不在农户信息快照中'",
-                [feed],
+                "select count(*) from meta.quarantine where feed = ? and list_contains(?, reason)",
+                [feed, [reference.reason for reference in registry[feed].references]],
             ).fetchone()[0]
             assert rows - orphans == loaded[feed] + recovered[feed], feed
             kept = connection.execute(
@@ -122,9 +125,22 @@ def test_exactly_the_planted_rows_are_quarantined_with_their_reason(district):
     planted = [row for row in district["truth"]["rows"] if row["defect"] in EXPECTED_REASON]
     expected = {(row["feed"], row["file"], str(row["row"])): row["defect"] for row in planted}
     found = {}
+    # Leads planted with a township the district does not have are quarantined too (their
+    # truth is in "leads", by 线索编号, not in "rows").
+    planted_leads = {
+        str(lead["lead_id"])
+        for lead in district["truth"]["leads"]
+        if "quarantined" in lead["expected_status"]
+    }
+    quarantined_leads = set()
     for record in quarantine.itertuples():
+        if record.feed == "leads" and json.loads(record.raw)["线索编号"] in planted_leads:
+            assert record.reason == "乡镇名称不在本区农户信息中", record
+            quarantined_leads.add(json.loads(record.raw)["线索编号"])
+            continue
         file = record.file.split(" ")[0] if record.feed == "med_claims" else record.file
         found[(record.feed, file, record.row)] = record.reason
+    assert quarantined_leads == planted_leads
     unreadable = {"no_marker", "wrong_row_count", "bad_digest"}
     skipped = {
         (item["feed"], item["file"])

@@ -15,6 +15,7 @@ from fpwarn_demo import generate_district
 from pipeline.alerts.rules import load_rules
 from pipeline.dispatch.township_workbook import (
     DETAIL_SHEET,
+    LEAD_SHEET,
     LEDGER_SHEET,
     SUMMARY_SHEET,
     detail_column,
@@ -79,7 +80,9 @@ def test_libreoffice_reads_back_every_value(tmp_path):
 
     assert done.returncode == 0, done.stderr
     original, reread = values(workbook), values(converted / workbook.name)
-    assert list(reread) == [SUMMARY_SHEET, DETAIL_SHEET, LEDGER_SHEET]
+    # The demo's leads of the day to locate on the ground come last (线索核查).
+    assert list(reread) == [SUMMARY_SHEET, DETAIL_SHEET, LEDGER_SHEET, LEAD_SHEET]
+    assert reread[LEAD_SHEET] == original[LEAD_SHEET]
     assert reread[DETAIL_SHEET] == original[DETAIL_SHEET]
     assert reread[LEDGER_SHEET] == original[LEDGER_SHEET]
     assert reread[SUMMARY_SHEET][0] == original[SUMMARY_SHEET][0]

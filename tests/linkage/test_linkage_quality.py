@@ -11,7 +11,7 @@ import pytest
 from fpwarn_demo import generate_district
 from fpwarn_demo.__main__ import main
 from fpwarn_demo.leads import KINDS
-from fpwarn_demo.linkage_quality import Quality, measure
+from fpwarn_demo.linkage_quality import Quality, measure, measure_rows
 from pipeline.steps import run_day
 from tests.conftest import home_for
 
@@ -101,7 +101,11 @@ def test_the_command_prints_the_figures(district, capsys: pytest.CaptureFixture[
     inbox, home = district
     assert main(["linkage-quality", "--inbox", str(inbox), "--home", str(home)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    table = {line.split()[0]: line.split() for line in lines[2:] if line.split()}
+    # The leads' table, a blank line, then the rows that lost their ID number.
+    blank = lines.index("")
+    table = {line.split()[0]: line.split() for line in lines[2:blank]}
+    rows = {line.split()[0]: line.split() for line in lines[blank + 3 :] if line.split()}
+    assert rows["all"][1:] == ["24", "24", "11", "11", "1.000", "0.458"]
     assert lines[1].split() == [
         "kind",
         "leads",
@@ -121,3 +125,23 @@ def test_the_command_says_when_there_is_no_warehouse(
     inbox, _ = district
     assert main(["linkage-quality", "--inbox", str(inbox), "--home", str(tmp_path)]) == 2
     assert "没有数据仓库" in capsys.readouterr().err
+
+
+# The rows that lost their ID number on the same district (python -m fpwarn_demo
+# linkage-quality prints them too): every row recovered is given its true number; a birth
+# date that does not exist leaves the area and the order only, and scientific notation in a
+# CSV file 9 digits, too little beside a name to reach 0.99, so they are only listed.
+ROWS_PRECISION = 1.0
+ROWS_RECALL = 11 / 24
+
+
+def test_rows_that_lost_their_id_number_are_recovered_as_well_as_measured(district) -> None:
+    rows = measure_rows(*district)
+    assert rows.overall.leads == 24
+    assert rows.overall.precision is not None
+    assert rows.overall.precision >= ROWS_PRECISION
+    assert rows.overall.recall is not None
+    assert rows.overall.recall >= ROWS_RECALL
+    for row in rows.leads:
+        if row["status"] == "recovered":
+            assert row["matched_id_number"] == row["true_id_number"], row
