@@ -178,8 +178,8 @@ def measure_rows(inbox: Path, home: Path) -> Quality:
     """Precision and recall of the linkage of the rows that lost their ID number, per
     defect: of the rows recovered for the alerts, the share given their true number; of the
     rows of a feed that declares its ``person_name`` whose true person is a registered
-    member, the share recovered to them. A row not linked (another fault beside the number,
-    its date not run) counts as not recovered."""
+    member, the share recovered to them. A row not linked (another fault beside the number)
+    counts as not recovered; a row of a delivery never read is not counted."""
     from pipeline.feeds.registry import load_registry
 
     linked_feeds = {spec.feed for spec in load_registry().values() if spec.person_name}
@@ -193,6 +193,8 @@ def measure_rows(inbox: Path, home: Path) -> Quality:
                 "select feed, file, row, status, id_number from linkage.row_matches"
             ).fetchall()
         }
+        # A planted row of a delivery never read (rejected, or not yet run) is not counted.
+        read = set(connection.execute("select feed, file, row from meta.quarantine").fetchall())
         members = {
             number
             for (number,) in connection.execute(
@@ -206,6 +208,8 @@ def measure_rows(inbox: Path, home: Path) -> Quality:
         if planted["feed"] not in linked_feeds:
             continue
         key = (str(planted["feed"]), str(planted["file"]), str(planted["row"]))
+        if key not in read:
+            continue
         status, number = found.get(key, ("not_linked", None))
         true_id = str(planted["true_id_number"])
         registered = true_id if true_id in members else None

@@ -95,9 +95,11 @@ def known_digits(value: object) -> str | None:
     return known if len(known) >= 6 and known[:6].isdigit() else None
 
 
-def settings(members: int) -> dict[str, Any]:
+def settings(members: int, u_same_birth: float) -> dict[str, Any]:
     """The Splink model: the name and the number's known digits, blocked on the name or on
-    the area and birth date."""
+    the area and birth date. ``u_same_birth``: how often two members share the area and
+    birth date, the u of a row whose every trusted digit agrees (two different members never
+    share a whole number, so sampling pairs of members cannot estimate it)."""
 
     def agree(digits: int) -> str:
         return (
@@ -136,11 +138,16 @@ def settings(members: int) -> dict[str, Any]:
                         "label_for_charts": "null",
                         "is_null_level": True,
                     },
-                    {"sql_condition": every_known, "m_probability": M_NUMBER[0]},
+                    {
+                        "sql_condition": every_known,
+                        "m_probability": M_NUMBER[0],
+                        "u_probability": u_same_birth,
+                    },
                     {"sql_condition": agree(14), "m_probability": M_NUMBER[1]},
                     {"sql_condition": agree(10), "m_probability": M_NUMBER[2]},
                     {"sql_condition": agree(6), "m_probability": M_NUMBER[3]},
-                    {"sql_condition": "else", "m_probability": M_NUMBER[4]},
+                    # Trained by sampling when two sampled members fall here, else this.
+                    {"sql_condition": "else", "m_probability": M_NUMBER[4], "u_probability": 0.01},
                 ],
             },
         ],
@@ -287,8 +294,12 @@ def _score(connection: duckdb.DuckDBPyConnection, rows: list[_Row]) -> pd.DataFr
             "left(id_number, 14) as known14 from staging.cur_members "
             "where id_number is not null"
         )
-        members = connection.execute(f"select count(*) from ({registry_people})").fetchone()
-        total = int(members[0]) if members else 0
+        # Of the pairs of two different members, the share born on one day in one area.
+        total, u_same_birth = connection.execute(
+            "select sum(n)::bigint, coalesce((sum(n * n) - sum(n)) / "
+            "nullif(sum(n) * (sum(n) - 1), 0), 0) from ("
+            f"select count(*) as n from ({registry_people}) as people group by known14)"
+        ).fetchall()[0]
         candidates = connection.execute(
             f"select * from ({registry_people}) as people "
             "where name in (select name from rows_to_link) "
@@ -300,7 +311,15 @@ def _score(connection: duckdb.DuckDBPyConnection, rows: list[_Row]) -> pd.DataFr
         ).df()
     finally:
         connection.unregister("rows_to_link")
-    return score_pairs(left, candidates, sample, settings(total), COLUMNS, max_pairs=U_MAX_PAIRS)
+    return score_pairs(
+        left,
+        candidates,
+        sample,
+        # No two members born on one day in one area: as rare as one pair of all would be.
+        settings(int(total or 0), max(float(u_same_birth), 1 / max(int(total or 0), 2) ** 2)),
+        COLUMNS,
+        max_pairs=U_MAX_PAIRS,
+    )
 
 
 def _decide(
@@ -318,24 +337,40 @@ def _decide(
             {"ids": sorted(set(pairs["id_number"]))},
         ).fetchall()
     )
-    by_row = dict(list(pairs.groupby("lead_id", sort=False)))
+    # Each row's candidates best first; per row, how many reach the threshold.
+    ranked = pairs.sort_values(
+        ["lead_id", "match_probability", "id_number"], ascending=[True, False, True]
+    )
+    ranked = ranked.assign(
+        rank=ranked.groupby("lead_id").cumcount(),
+        household_id=ranked["id_number"].map(households),
+        above=ranked["match_probability"] >= threshold,
+    )
+    ranked["said"] = [
+        f"{mask_id_number(number)}（户编号{household or ''}，匹配概率{probability:.3f}）"
+        for number, household, probability in zip(
+            ranked["id_number"], ranked["household_id"], ranked["match_probability"], strict=True
+        )
+    ]
+    per_row = ranked.groupby("lead_id").agg(
+        above=("above", "sum"),
+        best=("match_probability", "first"),
+        best_id=("id_number", "first"),
+        best_household=("household_id", "first"),
+    )
+    listed = ranked[ranked["rank"] < 3].groupby("lead_id")["said"].agg("；".join)
     lines = []
     for row in rows:
-        group = by_row.get(row.unique_id)
-        ranked = (
-            group.sort_values(["match_probability", "id_number"], ascending=[False, True])
-            if group is not None
-            else pairs.iloc[0:0]
-        )
-        above = ranked[ranked["match_probability"] >= threshold]
-        best = ranked.iloc[0] if len(ranked) else None
-        if len(above) == 1:
+        key = row.unique_id
+        found = key in per_row.index
+        above = int(per_row.at[key, "above"]) if found else 0
+        if above == 1:
             status = "recovered" if linkage.use_for_alerts else "proposed"
-        elif len(above) > 1:
+        elif above > 1:
             status = "ambiguous"
         else:
-            status = "below_threshold" if best is not None else "no_candidate"
-        chosen = above.iloc[0] if len(above) == 1 else None
+            status = "below_threshold" if found else "no_candidate"
+        chosen = above == 1
         lines.append(
             {
                 "feed": row.feed,
@@ -345,19 +380,11 @@ def _decide(
                 "person_name": row.person_name,
                 "id_text": row.id_text,
                 "status": status,
-                "id_number": None if chosen is None else str(chosen["id_number"]),
-                "household_id": None
-                if chosen is None
-                else households.get(str(chosen["id_number"])),
-                "match_probability": None if best is None else float(best["match_probability"]),
-                "candidates_above_threshold": len(above),
-                "candidates": "；".join(
-                    f"{mask_id_number(str(pair.id_number))}（户编号"
-                    f"{households.get(str(pair.id_number), '')}，匹配概率"
-                    f"{pair.match_probability:.3f}）"
-                    for pair in ranked.head(3).itertuples()
-                )
-                or None,
+                "id_number": str(per_row.at[key, "best_id"]) if chosen else None,
+                "household_id": per_row.at[key, "best_household"] if chosen else None,
+                "match_probability": float(per_row.at[key, "best"]) if found else None,
+                "candidates_above_threshold": above,
+                "candidates": listed.get(key),
             }
         )
     return pd.DataFrame(lines)

@@ -110,6 +110,45 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "未务工",
             ]
         )
+    # Neighbours in other villages: a registry of a few hundred members, as the model's
+    # prior (one over the members) and its u (how often two members agree) expect.
+    for number in range(10, 310):
+        birth = date(1950 + number % 50, 1 + number % 12, 1 + number % 28)
+        code, name = f"341702101001{number:04d}", f"邻居{number}"
+        households.append(
+            [
+                code,
+                name,
+                person_id(number, birth=birth),
+                township_code,
+                township_name,
+                "341702101002",
+                "柳河村",
+                "一组",
+                "341702101002G01",
+                "脱贫户",
+                None,
+                None,
+                None,
+                1,
+                40000,
+                "13800000000",
+            ]
+        )
+        members.append(
+            [
+                code,
+                name,
+                person_id(number, birth=birth),
+                "户主",
+                "男",
+                "普通劳动力",
+                "健康",
+                None,
+                "非在校生",
+                "未务工",
+            ]
+        )
     write_delivery(inbox, registry["households"], D, households)
     write_delivery(inbox, registry["members"], D, members)
     write_delivery(inbox, registry["police_hukou"], D, [row for row, _, _ in ROWS])
@@ -228,6 +267,6 @@ def test_linkage_leaves_no_thread_behind_to_break_a_fork() -> None:
     people["known14"] = people["unique_id"].str[:14]
     rows = people.head(3).assign(unique_id=lambda frame: "row" + frame["unique_id"])
     threads = len(list(Path("/proc/self/task").iterdir()))
-    pairs = score_pairs(rows, people, people, settings(len(people)), COLUMNS)
+    pairs = score_pairs(rows, people, people, settings(len(people), 1 / len(people)), COLUMNS)
     assert len(pairs) >= 3
     assert len(list(Path("/proc/self/task").iterdir())) <= threads
