@@ -194,6 +194,14 @@ class LeadPlanter:
             if h.household_id not in cases.frozen and h.household_id not in cases.households
         ]
         rng.shuffle(self.free)
+        # Scanned from here on; those before it were taken, had nobody eligible (dropped
+        # for good: eligibility does not change) or are ``passed`` over by an ``ok`` that
+        # turned them down, kept in order. Each household is looked at once for
+        # eligibility, so a city of a million households plants in linear time.
+        self.cursor = 0
+        self.passed: list[tuple[Household, list[Person]]] = []
+        # Households taken by a lead (as a person's, or a namesake's), skipped from then on.
+        self.taken: set[str] = set()
         self.counts = Counter(person.name for person in district.persons)
         self.township_keys = {township_key(t.name) for t in district.townships}
         self.numbers: Counter[date] = Counter()
@@ -214,14 +222,33 @@ class LeadPlanter:
         )
 
     def person(self, ok: Callable[[Person], bool] = lambda person: True) -> Person:
-        """A person for a lead, eligible and ``ok``, of a free household, now reserved."""
-        for household in self.free:
-            found = [p for p in household.members if self.eligible(p) and ok(p)]
+        """A person for a lead, eligible and ``ok``, of the first free household in the
+        planter's order that has one, now reserved."""
+        for index, (household, eligible) in enumerate(self.passed):
+            if household.household_id in self.taken:
+                continue
+            found = [p for p in eligible if ok(p)]
             if found:
-                self.free.remove(household)
-                self.reserve(household)
-                return self.rng.choice(found)
+                del self.passed[index]
+                return self._take(household, found)
+        while self.cursor < len(self.free):
+            household = self.free[self.cursor]
+            self.cursor += 1
+            if household.household_id in self.taken:
+                continue
+            eligible = [p for p in household.members if self.eligible(p)]
+            if not eligible:
+                continue
+            found = [p for p in eligible if ok(p)]
+            if found:
+                return self._take(household, found)
+            self.passed.append((household, eligible))
         raise _NoPerson()
+
+    def _take(self, household: Household, found: list[Person]) -> Person:
+        self.taken.add(household.household_id)
+        self.reserve(household)
+        return self.rng.choice(found)
 
     def unregistered_name(self, name: str) -> bool:
         return self.counts[name] == 0
@@ -297,7 +324,7 @@ class LeadPlanter:
         namesake = self.namesake_for(person)
         assert namesake is not None
         assert namesake.household is not None
-        self.free.remove(namesake.household)
+        self.taken.add(namesake.household.household_id)
         self.reserve(namesake.household)
         self.counts[namesake.name] -= 1
         namesake.name = person.name
@@ -318,7 +345,11 @@ class LeadPlanter:
         assert person.household is not None
         village = person.household.village
         for household in self.free:
-            if household.village is not village or household is person.household:
+            if (
+                household.village is not village
+                or household is person.household
+                or household.household_id in self.taken
+            ):
                 continue
             for other in household.members:
                 if (
