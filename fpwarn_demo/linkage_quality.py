@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -104,12 +105,16 @@ def _figures(tally: Tally) -> tuple[object, ...]:
     )
 
 
-def planted_leads(inbox: Path) -> list[dict[str, object]]:
+def _truth(inbox: Path) -> tuple[Path, dict[str, Any]]:
     path = Path(inbox) / TRUTH
     try:
-        truth = json.loads(path.read_text(encoding="utf-8"))
+        return path, json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise QualityError(f"无法读取演示区县的真值文件 {path}：{error}") from error
+
+
+def planted_leads(inbox: Path) -> list[dict[str, object]]:
+    path, truth = _truth(inbox)
     leads = truth.get("leads")
     if not isinstance(leads, list):
         raise QualityError(f"真值文件 {path} 中没有线索（leads）：请用当前的生成器重新生成")
@@ -166,11 +171,7 @@ def measure(inbox: Path, home: Path) -> Quality:
 
 def planted_rows(inbox: Path) -> list[dict[str, object]]:
     """The planted row defects that broke an ID number, with the row's true number."""
-    path = Path(inbox) / TRUTH
-    try:
-        truth = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise QualityError(f"无法读取演示区县的真值文件 {path}：{error}") from error
+    _, truth = _truth(inbox)
     return [row for row in truth.get("rows", []) if row.get("true_id_number")]
 
 

@@ -155,19 +155,13 @@ def score_pairs(
     ).sort_values(["lead_id", "id_number"], ignore_index=True)
 
 
+@part("linkage")
 def match_leads(
     connection: duckdb.DuckDBPyConnection, values: dict[str, Any], business_date: date
 ) -> dict[str, int]:
     """The business date's leads linked to the registry's members (``signals.int_people``
     and ``signals.int_households`` of this date must be there): their rows of
     ``linkage.lead_matches``, replaced; returns the counts by status."""
-    with part("linkage"):
-        return _match_leads(connection, values, business_date)
-
-
-def _match_leads(
-    connection: duckdb.DuckDBPyConnection, values: dict[str, Any], business_date: date
-) -> dict[str, int]:
     sql.script(connection, "linkage/schema")
     sql.script(connection, "linkage/place_keys")
     sql.materialise(connection, "linkage/lead_inputs", "signals.int_lead_inputs", values)

@@ -232,6 +232,7 @@ def _quarantined_for_id(
     return rows
 
 
+@part("linkage")
 def recover_rows(
     connection: duckdb.DuckDBPyConnection,
     registry: dict[str, FeedSpec],
@@ -249,18 +250,6 @@ def recover_rows(
             "delete from linkage.row_matches where feed = $feed and delivery_date = $delivery_date",
             {"feed": feed, "delivery_date": delivery_date},
         )
-    with part("linkage"):
-        return _recover(connection, registry, linkage, business_date, loaded, loaded_at)
-
-
-def _recover(
-    connection: duckdb.DuckDBPyConnection,
-    registry: dict[str, FeedSpec],
-    linkage: Linkage,
-    business_date: date,
-    loaded: list[tuple[str, date]],
-    loaded_at: Any,
-) -> dict[tuple[str, date], int]:
     rows = _quarantined_for_id(connection, registry, loaded)
     if not rows:
         return {}
